@@ -1,0 +1,55 @@
+"""Declares fasthub's compiled extensions and build switches; pyproject.toml owns everything else."""
+
+import os
+import sys
+
+from setuptools import Extension, setup
+
+try:
+    from Cython.Build import cythonize
+except ImportError:  # pragma: no cover - pyproject's build requirements install Cython
+    sys.exit("fasthub: building needs Cython (pip install cython), as pyproject.toml declares")
+
+
+def greenlet_include():
+    # greenlet ships greenlet.h inside its package directory; cimport "greenlet/greenlet.h" from there.
+    import greenlet
+
+    return os.path.dirname(os.path.dirname(os.path.abspath(greenlet.__file__)))
+
+
+DEBUG = os.environ.get("FASTHUB_DEBUG_BUILD") == "1"
+
+include_dirs = ["src/fasthub/includes", greenlet_include()]
+macros = [("FASTHUB_DEBUG", "1")] if DEBUG else []
+compile_args = ["-O0", "-g"] if DEBUG else ["-O2"]
+
+directives = {
+    "language_level": 3,
+    "boundscheck": False,
+    "wraparound": False,
+    "embedsignature": True,
+}
+if DEBUG:
+    directives.update({"linetrace": True, "boundscheck": True, "wraparound": True})
+    macros.append(("CYTHON_TRACE", "1"))
+
+
+def ext(name):
+    return Extension(
+        f"fasthub.{name}",
+        [f"src/fasthub/{name}.pyx"],
+        include_dirs=include_dirs,
+        define_macros=macros,
+        extra_compile_args=compile_args,
+    )
+
+
+setup(
+    ext_modules=cythonize(
+        [ext("_timers"), ext("_hub"), ext("_greenthread")],
+        compiler_directives=directives,
+        include_path=["src"],
+        annotate=DEBUG,
+    ),
+)

@@ -1,0 +1,1 @@
+"""fasthub: green threads with a compiled hub."""

@@ -1,0 +1,75 @@
+# The hub's table of contents: every typed field and cdef method of Hub and Waiter. Bodies: _hub.pyx.
+
+from fasthub.includes.greenlet cimport greenlet
+from fasthub.includes.poller cimport fh_poller_t, fh_event_t
+from fasthub._timers cimport Timer, TimerHeap
+
+
+cdef class Waiter:
+    cdef object greenlet      # the raw greenlet parked in get(), None otherwise
+    cdef object value
+    cdef object exc           # exception to raise from get(), or None
+    cdef bint done
+    cdef Hub hub
+
+    cpdef switch(self, object value=*)
+    cpdef throw(self, object exc)
+    cpdef get(self)
+    cdef int _fire(self, object exc) except -1
+
+
+cdef class Listener:
+    cdef readonly int fd
+    cdef readonly int direction
+    cdef object callback
+    cdef tuple args
+    cdef Hub hub
+
+    cpdef cancel(self)
+
+
+cdef class _FdSlot:
+    cdef object reader        # Waiter, Listener or None
+    cdef object writer
+    cdef int mask             # interest the kernel has for this fd, as far as we know
+
+
+cdef class Hub(greenlet):
+    cdef fh_poller_t poller
+    cdef fh_event_t *events
+    cdef int maxevents
+    cdef int wake_fds[2]
+    cdef list _fds
+    cdef readonly TimerHeap timers
+    cdef list _ready
+    cdef list _spare
+    cdef list _threadsafe
+    cdef readonly unsigned long long switch_count
+    cdef readonly unsigned long thread_ident
+    cdef readonly bint closed
+    cdef bint _stopping
+    cdef Py_ssize_t _fd_refs         # fd waiters and listeners registered
+    cdef readonly Py_ssize_t parked  # greenlets parked in Waiter.get()
+    cdef public Py_ssize_t external_refs  # pending work in other threads that will call back
+    cdef public object error_handler
+    cdef public list idle_workers    # parked worker greenlets, reused by spawn (see _greenthread.pyx)
+    cdef public Py_ssize_t max_idle_workers
+
+    cdef inline void _schedule(self, object fn, object args)
+    cdef _FdSlot _slot(self, int fd)
+    cdef int _set_interest(self, int fd, _FdSlot slot, int mask) except -1
+    cdef object _wait_fd(self, int fd, int direction, object timeout, object timeout_exc)
+    cdef int _run_entry(self, object fn, object args) except -1
+    cdef int _run_ready(self) except -1
+    cdef int _fire_timers(self, double now) except -1
+    cdef int _dispatch(self, int n) except -1
+    cdef int _drain_threadsafe(self) except -1
+    cdef int _poll(self, int timeout_ms) except -1
+    cdef int _report(self, object context) except -1
+    cdef double _next_timeout(self)
+    cdef void _close_fds(self)
+
+
+cpdef Hub get_hub()
+cpdef sleep(double seconds=*)
+cpdef double monotonic()
