@@ -1,1 +1,52 @@
-"""fasthub: green threads with a compiled hub."""
+"""fasthub: green threads for Python with a compiled hub.
+
+Write plain blocking-style code; run thousands of green threads in one OS thread. See README.md.
+"""
+
+try:
+    from fasthub._hub import (
+        BlockingInHubError,
+        ConcurrentUseError,
+        FdClosedError,
+        Hub,
+        LoopExit,
+        Waiter,
+        get_hub,
+        monotonic,
+        notify_close,
+        sleep,
+        wait_read,
+        wait_write,
+    )
+except ImportError as _e:  # pragma: no cover - exercised by tests/test_packaging.py in a subprocess
+    if "fasthub._hub" in str(_e) or "_hub" in str(_e):
+        raise ImportError(
+            "fasthub's compiled hub (fasthub._hub) is not built. From a source checkout run "
+            "`make build` (or `pip install .`, which compiles it with Cython); "
+            f"original error: {_e}"
+        ) from _e
+    raise
+
+from greenlet import GreenletExit
+
+from fasthub._greenthread import (
+    GreenThread,
+    getcurrent,
+    joinall,
+    kill,
+    spawn,
+    spawn_after,
+    spawn_later,
+    spawn_n,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    # hub
+    "get_hub", "Hub", "sleep", "wait_read", "wait_write", "notify_close", "monotonic", "Waiter",
+    # green threads
+    "spawn", "spawn_n", "spawn_after", "spawn_later", "GreenThread", "getcurrent", "kill", "joinall",
+    # errors
+    "GreenletExit", "LoopExit", "ConcurrentUseError", "BlockingInHubError", "FdClosedError",
+]

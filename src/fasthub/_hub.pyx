@@ -595,21 +595,21 @@ cdef class Hub(greenlet):
             self._schedule(_throw_to_parent, (self, exc))
             return 0
         try:
-            handler = self.error_handler
-            if handler is not None:
-                handler(context, exc_type, exc, tb)
-            else:
-                self.handle_error(context, exc_type, exc, tb)
+            self.handle_error(context, exc_type, exc, tb)
         except BaseException:
             traceback.print_exc()
         return 0
 
     def handle_error(self, context, exc_type, exc, tb):
-        """Report an exception that escaped a callback run by the hub; the loop goes on.
+        """Report an exception that escaped a callback or a green thread; the loop goes on.
 
-        Prints the traceback to stderr. Set ``hub.error_handler = fn(context, type, value, tb)`` to
-        replace it (for logging, or to fail a test).
+        Calls ``hub.error_handler(context, type, value, tb)`` when set (for logging, or to fail a
+        test), else prints the traceback to stderr.
         """
+        handler = self.error_handler
+        if handler is not None:
+            handler(context, exc_type, exc, tb)
+            return
         sys.stderr.write(f"fasthub: exception in {context!r} (the hub carries on)\n")
         traceback.print_exception(exc_type, exc, tb)
 

@@ -1,0 +1,60 @@
+# fasthub: `make test` and `make demo` are all a new user needs. See README.md.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+VERSIONS ?= 3.10 3.11 3.12 3.13
+DEV_DEPS := "cython>=3.0.10" setuptools wheel "greenlet>=3.1" pytest pytest-timeout
+PYTEST_ARGS ?= -q
+
+.PHONY: test test-all demo bench wheel build debug clean venv
+
+$(VENV)/.ready: pyproject.toml setup.py scripts/system-deps.sh
+	./scripts/system-deps.sh $(PYTHON)
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q $(DEV_DEPS)
+	touch $@
+
+venv: $(VENV)/.ready
+
+# Compile the extensions in place (src/fasthub/*.so) and register src/ with the venv.
+build: $(VENV)/.ready
+	$(PY) setup.py -q build_ext --inplace
+	$(PY) -m pip install -q --no-build-isolation --no-deps -e .
+
+test: build
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The whole suite on every supported CPython, each in its own venv.
+test-all:
+	@set -e; for v in $(VERSIONS); do \
+	  py=$$(./scripts/python-for.sh $$v); \
+	  echo "=== CPython $$v ($$py)"; \
+	  $(MAKE) --no-print-directory test PYTHON=$$py VENV=.venv-$$v; \
+	done
+
+demo: build
+	$(PY) -m fasthub.demo
+
+bench: build
+	$(PY) -m pip install -q pytest-benchmark psutil gevent eventlet
+	$(PY) -m pytest bench -q -p no:randomly --benchmark-columns=min,median,mean,rounds \
+	    --benchmark-sort=name --benchmark-group-by=group -o "testpaths=bench" -o "filterwarnings="
+
+# A Linux wheel, repaired by auditwheel, installed in a fresh venv and tested there (not src/).
+wheel: $(VENV)/.ready
+	rm -rf dist wheelhouse .venv-wheel
+	$(PY) -m pip install -q auditwheel
+	$(PY) -m pip wheel -q --no-deps -w dist .
+	$(VENV)/bin/auditwheel repair -w wheelhouse dist/fasthub-*.whl
+	$(PYTHON) -m venv .venv-wheel
+	.venv-wheel/bin/pip install -q pytest pytest-timeout wheelhouse/fasthub-*.whl
+	cd tests && ../.venv-wheel/bin/python -c "import fasthub, sys; assert 'site-packages' in fasthub.__file__, fasthub.__file__; print('testing', fasthub.__file__)"
+	.venv-wheel/bin/python -m pytest -q -p no:cacheprovider --rootdir=. -c pyproject.toml tests
+
+# Debug build: Cython annotations, line tracing, -DFASTHUB_DEBUG.
+debug: $(VENV)/.ready
+	FASTHUB_DEBUG_BUILD=1 $(PY) setup.py -q build_ext --inplace --force
+
+clean:
+	rm -rf build dist wheelhouse src/*.egg-info src/fasthub/*.c src/fasthub/*.so src/fasthub/*.html
