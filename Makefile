@@ -20,7 +20,7 @@ venv: $(VENV)/.ready
 # Compile the extensions in place (src/fasthub/*.so) and register src/ with the venv.
 build: $(VENV)/.ready
 	$(PY) setup.py -q build_ext --inplace
-	$(PY) -m pip install -q --no-build-isolation --no-deps -e .
+	$(PY) -m pip install -q --no-build-isolation -e .
 
 test: build
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -106,7 +106,6 @@ cdef class GreenThread:
     cdef int _execute(self) except -1:
         cdef object fn = self._fn
         cdef object result
-        self._fn = None
         try:
             if self._kwargs:
                 result = fn(*self._args, **self._kwargs)
@@ -125,6 +124,9 @@ cdef class GreenThread:
     cdef int _finish(self, object value, object exception) except -1:
         cdef Waiter w
         self._state = DONE
+        if self.name is None and self._fn is not None:
+            self.name = getattr(self._fn, "__qualname__", None)
+        self._fn = None
         self._value = value
         self._exception = exception
         self._worker = None
@@ -290,7 +292,7 @@ cdef class GreenThread:
 
     def __repr__(self):
         state = ("pending", "running", "dead")[self._state]
-        fn = getattr(self._fn, "__qualname__", None) or self.name or ""
+        fn = self.name or getattr(self._fn, "__qualname__", None) or ""
         return f"<fasthub GreenThread {fn} {state} at {id(self):#x}>"
 
 

@@ -33,7 +33,7 @@ from fasthub._timers cimport Timer, TimerHeap
 import os
 import sys
 import traceback
-from _thread import _local as _os_thread_local
+from _thread import _local as _os_thread_local, _count as _os_thread_count
 
 import_greenlet()
 
@@ -653,8 +653,10 @@ def _throw_to_parent(Hub hub, exc):
 
 cdef bint _other_threads_alive():
     # Another OS thread may still hand us work through call_soon_threadsafe (a tpool job, a thread
-    # setting an Event): then waiting for the wake-up fd is right, not a deadlock.
-    return len(sys._current_frames()) > 1
+    # setting an Event): then waiting for the wake-up fd is right, not a deadlock. _thread._count()
+    # counts live threads started by Python; sys._current_frames() would miss this thread, which has
+    # no Python frame while the hub (compiled code) runs.
+    return _os_thread_count() > 0
 
 
 # --- per-thread hubs ---------------------------------------------------------------------------------

@@ -1,0 +1,356 @@
+"""The hub over real fds: waits, timeouts, misuse, close, fd reuse, threads, errors, signals, leaks."""
+
+import errno
+import os
+import signal
+import socket
+import threading
+import time
+
+import pytest
+
+import fasthub
+from fasthub import (
+    BlockingInHubError, ConcurrentUseError, FdClosedError, LoopExit, Waiter, get_hub, sleep, spawn,
+)
+from fasthub._hub import Hub, set_hub, _drop_hub
+
+
+@pytest.fixture
+def pair():
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    b.setblocking(False)
+    yield a, b
+    for s in (a, b):
+        get_hub().notify_close(s)
+        s.close()
+
+
+# Waits are parametrized over raw fds and socket objects: both are accepted everywhere.
+@pytest.fixture(params=["fd", "socket"])
+def as_waitable(request):
+    return (lambda s: s.fileno()) if request.param == "fd" else (lambda s: s)
+
+
+def test_hub_is_per_thread_and_lazy(hub):
+    assert get_hub() is hub
+    seen = []
+    t = threading.Thread(target=lambda: seen.append(get_hub()))
+    t.start()
+    t.join()
+    assert seen[0] is not hub and isinstance(seen[0], Hub)
+    assert seen[0].closed  # its thread ended: its fds were closed with it
+
+
+def test_backend_is_the_one_requested(hub):
+    assert hub.backend in ("epoll", "poll", "kqueue")
+
+
+def test_wait_read_wakes_when_data_arrives(pair, as_waitable):
+    a, b = pair
+    got = []
+
+    def reader():
+        fasthub.wait_read(as_waitable(a))
+        got.append(a.recv(10))
+
+    g = spawn(reader)
+    sleep(0.01)
+    assert got == []  # really parked
+    b.send(b"hello")
+    g.wait()
+    assert got == [b"hello"]
+
+
+def test_wait_write_on_a_full_socket(pair, as_waitable):
+    a, b = pair
+    try:
+        while True:
+            a.send(b"x" * 65536)
+    except BlockingIOError:
+        pass
+    done = []
+
+    def writer():
+        fasthub.wait_write(as_waitable(a))
+        done.append(a.send(b"y"))
+
+    g = spawn(writer)
+    sleep(0.02)
+    assert done == []
+    while True:  # drain the peer until the writer gets room
+        try:
+            b.recv(1 << 20)
+        except BlockingIOError:
+            break
+    g.wait()
+    assert done == [1]
+
+
+def test_timeout_while_waiting_on_an_fd(pair, as_waitable):
+    a, _ = pair
+    t0 = time.monotonic()
+    with pytest.raises(TimeoutError):
+        fasthub.wait_read(as_waitable(a), timeout=0.05)
+    assert 0.04 <= time.monotonic() - t0 < 2.0
+    # The slot is free again: a new wait works and data wakes it.
+    a_peer = pair[1]
+    a_peer.send(b"!")
+    fasthub.wait_read(as_waitable(a), timeout=1)
+
+
+def test_custom_timeout_exception(pair):
+    a, _ = pair
+
+    class Slow(Exception):
+        pass
+
+    with pytest.raises(Slow):
+        fasthub.wait_read(a, timeout=0.01, timeout_exc=Slow("too slow"))
+
+
+def test_second_reader_gets_a_clear_error(pair):
+    a, b = pair
+    first = spawn(fasthub.wait_read, a)
+    sleep(0)
+    with pytest.raises(ConcurrentUseError, match="second simultaneous read"):
+        fasthub.wait_read(a)
+    b.send(b"x")
+    first.wait()
+
+
+def test_reader_and_writer_on_one_fd_are_fine(pair):
+    a, b = pair
+    r = spawn(fasthub.wait_read, a)
+    w = spawn(fasthub.wait_write, a)
+    w.wait()
+    b.send(b"x")
+    r.wait()
+
+
+def test_closing_an_fd_wakes_its_waiters_with_an_error(pair):
+    a, b = pair
+    errors = []
+
+    def reader():
+        try:
+            fasthub.wait_read(a)
+        except FdClosedError as e:
+            errors.append(e)
+
+    g = spawn(reader)
+    sleep(0.01)
+    get_hub().notify_close(a)
+    g.wait()
+    assert len(errors) == 1 and errors[0].errno == errno.EBADF
+
+
+def test_fd_reuse_after_close_starts_clean(hub):
+    # Wait on an fd, close it (notifying the hub), get the same number back for a new socket: waits on
+    # the new one must work, with no stale interest from the old one.
+    for _ in range(5):
+        a, b = socket.socketpair()
+        a.setblocking(False)
+        fd = a.fileno()
+        b.send(b"1")
+        fasthub.wait_read(a)  # leaves interest registered (cached)
+        hub.notify_close(a)
+        a.close()
+        b.close()
+        c, d = socket.socketpair()
+        c.setblocking(False)
+        if c.fileno() != fd:
+            c, d = d, c
+        assert c.fileno() == fd or d.fileno() == fd
+        g = spawn(lambda c=c: (fasthub.wait_read(c, timeout=2), c.recv(5))[1])
+        sleep(0.01)
+        d.send(b"fresh")
+        assert g.wait() == b"fresh"
+        hub.notify_close(c)
+        c.close()
+        d.close()
+
+
+def test_listener_callbacks_run_while_readable(pair):
+    a, b = pair
+    got = []
+
+    def on_read():
+        got.append(a.recv(100))
+
+    lst = get_hub().add_reader(a, on_read)
+    b.send(b"one")
+    sleep(0.02)
+    b.send(b"two")
+    sleep(0.02)
+    lst.cancel()
+    b.send(b"three")
+    sleep(0.02)
+    assert b"".join(got) == b"onetwo"
+    assert a.recv(100) == b"three"
+    assert get_hub().remove_reader(a) is False
+
+
+def test_wakeup_from_a_real_os_thread(hub):
+    w = Waiter()
+
+    def other():
+        time.sleep(0.05)
+        w.switch("from thread")
+
+    t = threading.Thread(target=other)
+    t.start()
+    assert w.get() == "from thread"
+    t.join()
+
+
+def test_call_soon_threadsafe_runs_in_the_hub_thread(hub):
+    ran_in = []
+    w = Waiter()
+
+    def cb():
+        ran_in.append(threading.get_ident())
+        w.switch()
+
+    threading.Thread(target=lambda: hub.call_soon_threadsafe(cb)).start()
+    w.get()
+    assert ran_in == [threading.get_ident()]
+
+
+def test_many_threads_waking_many_waiters(hub):
+    waiters = [Waiter() for _ in range(200)]
+    results = []
+
+    def waiter(w, i):
+        results.append((i, w.get()))
+
+    gs = [spawn(waiter, w, i) for i, w in enumerate(waiters)]
+    sleep(0)
+    threads = [threading.Thread(target=lambda ws=waiters[k::4], k=k: [w.switch(k) for w in ws]) for k in range(4)]
+    for t in threads:
+        t.start()
+    fasthub.joinall(gs, timeout=10)
+    for t in threads:
+        t.join()
+    assert sorted(i for i, _ in results) == list(range(200))
+    assert all(v == i % 4 for i, v in results)
+
+
+def test_exception_in_a_callback_is_reported_and_the_loop_goes_on(hub, hub_errors):
+    def boom():
+        raise ValueError("boom")
+
+    hub.call_soon(boom)
+    hub.call_later(0.001, boom)
+    sleep(0.02)
+    errors = hub_errors.take()
+    assert [type(e) for _, e in errors] == [ValueError, ValueError]
+    ok = spawn(lambda: "still running")
+    assert ok.wait() == "still running"
+
+
+def test_default_error_report_prints_a_traceback(hub, capfd):
+    hub.error_handler = None
+    hub.call_soon(lambda: 1 / 0)
+    sleep(0.01)
+    err = capfd.readouterr().err
+    assert "ZeroDivisionError" in err and "Traceback" in err
+
+
+def test_blocking_inside_the_hub_is_refused(hub, hub_errors):
+    hub.call_soon(sleep, 0.1)
+    sleep(0.01)
+    [(_, exc)] = hub_errors.take()
+    assert isinstance(exc, BlockingInHubError)
+
+
+def test_loop_exit_names_the_problem(hub):
+    w = Waiter()
+    with pytest.raises(LoopExit, match="block forever"):
+        w.get()
+    # The hub is usable afterwards.
+    sleep(0.001)
+
+
+def test_waiter_switch_before_get_returns_at_once(hub):
+    w = Waiter()
+    w.switch(42)
+    w.switch(43)  # only the first counts
+    assert w.get() == 42
+
+
+def test_waiter_throw(hub):
+    w = Waiter()
+    hub.call_later(0.001, w.throw, KeyError("k"))
+    with pytest.raises(KeyError):
+        w.get()
+
+
+def test_stale_timer_cannot_resume_a_finished_wait(hub):
+    # A timeout that fires after the wait ended another way must not resume anybody.
+    w = Waiter()
+    hub.call_later(0.01, w.throw, TimeoutError("late"))
+    w.switch("first")
+    assert w.get() == "first"
+    sleep(0.03)  # the stale throw fires here and must be ignored
+
+
+def test_signal_handler_runs_while_the_hub_waits(hub):
+    got = []
+    old = signal.signal(signal.SIGALRM, lambda *a: got.append("alarm"))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        sleep(0.3)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    assert got == ["alarm"]
+
+
+def test_exception_from_a_signal_handler_reaches_the_main_greenlet(hub):
+    class Interrupt(BaseException):
+        pass
+
+    def handler(*a):
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGALRM, handler)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.02)
+        with pytest.raises(KeyboardInterrupt):
+            sleep(5)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def open_fds():
+    return set(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
+@pytest.mark.parametrize("backend", ["epoll", "poll"])
+def test_destroying_hubs_leaks_no_fd(backend):
+    before = open_fds()
+    for _ in range(50):
+        h = Hub(backend)
+        h.destroy()
+        h.destroy()  # idempotent
+    for _ in range(20):
+        t = threading.Thread(target=lambda: sleep(0.001))
+        t.start()
+        t.join()
+    assert open_fds() == before
+
+
+def test_unknown_backend_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown backend"):
+        Hub("select-please")
+
+
+def test_environment_selects_the_poll_backend(monkeypatch):
+    monkeypatch.setenv("FASTHUB_BACKEND", "poll")
+    h = Hub()
+    assert h.backend == "poll"
+    h.destroy()
