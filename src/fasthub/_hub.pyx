@@ -638,10 +638,6 @@ cdef class Hub(greenlet):
             f"parked in total, waiting on something only a green thread could set")
         PyGreenlet_Throw(<greenlet>parent, LoopExit, err, None)
 
-    def stop(self):
-        """Make run() return at its next iteration (control goes to the hub's parent greenlet)."""
-        self._stopping = True
-
     def __repr__(self):
         return (f"<fasthub Hub backend={self.backend} thread={self.thread_ident} "
                 f"ready={len(self._ready) // 2} timers={len(self.timers)} fd_waiters={self._fd_refs}>")
