@@ -88,21 +88,23 @@ def test_many_timers_on_one_deadline_fire_in_order(hub):
     assert fired == list(range(2000))
 
 
-def test_random_sleepers_wake_in_deadline_order():
+def test_random_sleepers_wake_in_deadline_order(hub):
     rng = random.Random(3)
     woke = []
-    delays = [rng.uniform(0, 0.05) for _ in range(500)]
+    deadlines = {}
 
     def sleeper(i):
-        sleep(delays[i])
+        delay = rng.uniform(0, 0.05)
+        deadlines[i] = hub.now() + delay
+        sleep(delay)
         woke.append(i)
 
     joinall([spawn(sleeper, i) for i in range(500)])
-    got = [delays[i] for i in woke]
-    # Everyone woke, and in deadline order except where two deadlines fall in one loop iteration.
     assert sorted(woke) == list(range(500))
-    inversions = sum(1 for x, y in zip(got, got[1:]) if y < x - 0.005)
-    assert inversions == 0
+    # Resumed straight from the heap, in deadline order (the deadline recorded here is a hair
+    # earlier than sleep()'s own, hence the tiny tolerance).
+    got = [deadlines[i] for i in woke]
+    assert sum(1 for x, y in zip(got, got[1:]) if y < x - 1e-4) == 0
 
 
 def test_link_and_unlink():

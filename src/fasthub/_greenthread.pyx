@@ -100,6 +100,7 @@ cdef class GreenThread:
         self._worker = w
         self._state = RUNNING
         hub.switch_count += 1
+        hub.running = w
         PyGreenlet_Switch(<greenlet>w, NULL, NULL)
         return 0
 

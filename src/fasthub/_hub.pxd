@@ -45,6 +45,8 @@ cdef class Hub(greenlet):
     cdef list _spare
     cdef list _threadsafe
     cdef readonly unsigned long long switch_count
+    cdef readonly bint in_poll         # blocked in the backend's wait: idle, not stuck
+    cdef public object running         # the greenlet the hub last resumed (for fasthub.monitor)
     cdef readonly unsigned long thread_ident
     cdef readonly bint closed
     cdef bint _stopping

@@ -75,6 +75,14 @@ class FdClosedError(OSError):
 
 cdef object _EBADF = __import__("errno").EBADF
 
+# Every live hub, for tools that watch all of them (fasthub.monitor).
+_all_hubs = __import__("weakref").WeakSet()
+
+
+def all_hubs():
+    """The hubs alive in this process, one per OS thread that used fasthub."""
+    return [h for h in _all_hubs if not h.closed]
+
 
 # --- Waiter ------------------------------------------------------------------------------------------
 
@@ -129,6 +137,7 @@ cdef class Waiter:
         g = self.greenlet
         if g is not None:
             self.hub.switch_count += 1
+            self.hub.running = g
             PyGreenlet_Switch(<greenlet>g, NULL, NULL)
         return 0
 
@@ -255,6 +264,7 @@ cdef class Hub(greenlet):
         self.idle_workers = []
         self.max_idle_workers = 1024
         self.error_handler = None
+        _all_hubs.add(self)
 
     def __dealloc__(self):
         self._close_fds()
@@ -571,8 +581,12 @@ cdef class Hub(greenlet):
         if timeout_ms == 0:
             n = fh_poller_wait(&self.poller, self.events, self.maxevents, 0)
         else:
+            # While in_poll is set the hub is idle by choice; a blocking detector must not count it.
+            self.in_poll = True
             with nogil:
                 n = fh_poller_wait(&self.poller, self.events, self.maxevents, timeout_ms)
+            self.in_poll = False
+            self.switch_count += 1
         if n < 0:
             if n == -EINTR:
                 # A signal arrived: run the Python handlers now, in the hub. What they raise
