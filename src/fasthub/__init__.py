@@ -40,6 +40,11 @@ from fasthub._greenthread import (
     spawn_n,
 )
 
+# Cooperative safety. Imported eagerly: the monitor must capture the real OS-thread functions before
+# anything can monkey-patch them.
+from fasthub import debug, monitor
+from fasthub.monitor import BlockingTimeout
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -49,4 +54,9 @@ __all__ = [
     "spawn", "spawn_n", "spawn_after", "spawn_later", "GreenThread", "getcurrent", "kill", "joinall",
     # errors
     "GreenletExit", "LoopExit", "ConcurrentUseError", "BlockingInHubError", "FdClosedError",
+    # cooperative safety
+    "monitor", "debug", "BlockingTimeout",
 ]
+
+monitor._start_from_environment()
+debug._enable_from_environment()

@@ -277,6 +277,11 @@ cdef class Hub(greenlet):
         fh_wakeup_close(self.wake_fds)
 
     @property
+    def ready_count(self):
+        """Callbacks and green threads waiting for their turn in the ready queue."""
+        return len(self._ready) // 2 + len(self._threadsafe)
+
+    @property
     def backend(self):
         """The readiness backend in use: 'epoll', 'kqueue' or 'poll'."""
         return fh_backend_name(self.poller.kind).decode()
