@@ -153,6 +153,8 @@ def measure(path, case, impls=None, rounds=None, log=None):
     """Run every implementation of one scenario case, rounds interleaved; return
     {impl: {"rounds": [...], "note": str} or {"skip": reason} or {"error": text}}."""
     mod = load_scenario(path)
+    if hasattr(mod, "measure"):  # network scenarios (bench/_net.py)
+        return mod.measure(path, case, impls, rounds, log)
     allowed = getattr(mod, "CASE_IMPLS", {}).get(case, mod.IMPLS)
     impls = [i for i in (impls or mod.IMPLS) if i in allowed]
     rounds = int(os.environ.get("BENCH_ROUNDS", 0)) or rounds or mod.ROUNDS
@@ -307,7 +309,14 @@ def main_alone(path):
         print(f"--- {mod.NAME}:{case} ({mod.CASES[case]})")
         for impl, r in res.items():
             if "rounds" in r and r["rounds"]:
-                if "ops" in r["rounds"][0]:
+                if "rate" in r["rounds"][0]:
+                    rs = r["rounds"]
+                    cpu = [x["server_cpu_per_op"] for x in rs if x.get("server_cpu_per_op") is not None]
+                    p99 = [x["p99"] for x in rs if x.get("p99") is not None]
+                    print(f"  {impl:9s} best {max(x['rate'] for x in rs):11,.0f} {mod.UNIT}/s"
+                          + (f"  p99 {min(p99) * 1e3:7.2f} ms" if p99 else "")
+                          + (f"  server cpu {min(cpu) * 1e6:7.1f} us/op" if cpu else "") + f"  {r['note']}")
+                elif "ops" in r["rounds"][0]:
                     s = summary(r)
                     print(f"  {impl:9s} best {s['best'] * 1e6:9.3f} us/{mod.UNIT}  median {s['median'] * 1e6:9.3f}"
                           f"  cpu {s['cpu_best'] * 1e6:9.3f}  {r['note']}")

@@ -90,8 +90,8 @@ def memory_summary(r):
 
 def _memory_table(mod, case, res):
     lines = [f"### {mod.NAME}: {case} — {mod.CASES[case]}", "",
-             "RSS growth per parked green thread (bytes), each round in a fresh process; median of the rounds.", "",
-             "| implementation | bytes each (median) | min .. max | parked per round | rounds | note |",
+             f"RSS growth per {mod.UNIT} (bytes), each round in a fresh process; median of the rounds.", "",
+             f"| implementation | bytes each (median) | min .. max | {mod.UNIT}s per round | rounds | note |",
              "|---|---:|---:|---:|---:|---|"]
     sums = {}
     for impl, r in res.items():

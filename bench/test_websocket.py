@@ -1,0 +1,124 @@
+"""websocket: WebSocket echo, 100 connections each with one 64-byte binary message in flight.
+
+Servers: fasthub.websocket on fasthub.wsgi, eventlet.websocket on eventlet.wsgi, gevent-websocket on
+gevent.pywsgi, the `websockets` library's threaded server (one OS thread per connection) and its asyncio
+server (on asyncio's loop and on uvloop). The client is bench/_loadgen.py's minimal WebSocket client
+(uvloop protocols, no compression offered). Reported: messages echoed per second, p99 latency and the
+server's CPU time per message. Implementations whose package is missing are skipped.
+
+Run alone: `.venv/bin/python bench/test_websocket.py [impl ...]` or `pytest bench/test_websocket.py`.
+"""
+
+import os
+
+import pytest
+
+import _harness
+import _net
+
+NAME = "websocket"
+KIND = "rate"
+CASES = {"websocket": "WebSocket echo, 100 connections, 64-byte binary messages"}
+IMPLS = _harness.ALL_IMPLS
+UNIT = "message"
+ROUNDS = 3
+CONNS = 100
+SIZE = 64
+DURATION = 3.0
+measure = _net.measure
+
+
+def load(port, pid, case):
+    return _net.run_loadgen(["ws", "--port", port, "--conns", CONNS, "--size", SIZE, "--duration", DURATION,
+                             "--warmup", 0.5, "--server-pid", pid, "--path", "/ws"], timeout=60)
+
+
+def server(impl, case, ready):
+    lsock = _net.listener()
+    port = lsock.getsockname()[1]
+    if impl == "fasthub":
+        import fasthub.websocket as fws
+        from fasthub.wsgi import WSGIServer
+
+        def echo(ws):
+            recv = getattr(ws, "wait", None) or ws.receive
+            while True:
+                m = recv()
+                if m is None:
+                    break
+                ws.send(m)
+
+        srv = WSGIServer(lsock, fws.WebSocketWSGI(echo), log=None, pool=10_000)
+        srv.start()
+        ready(port)
+        srv.serve_forever()
+    elif impl == "eventlet":
+        import eventlet.greenio
+        import eventlet.websocket
+        import eventlet.wsgi
+
+        @eventlet.websocket.WebSocketWSGI
+        def echo(ws):
+            while True:
+                m = ws.wait()
+                if m is None:
+                    break
+                ws.send(m)
+
+        ready(port)
+        eventlet.wsgi.server(eventlet.greenio.GreenSocket(lsock), echo, log_output=False, max_size=10_000)
+    elif impl == "gevent":
+        from gevent.pywsgi import WSGIServer
+        from geventwebsocket.handler import WebSocketHandler
+
+        def app(environ, start_response):
+            ws = environ["wsgi.websocket"]
+            while True:
+                m = ws.receive()
+                if m is None:
+                    break
+                ws.send(m, binary=True)
+            return []
+
+        srv = WSGIServer(_net.gevent_socket(lsock), app, handler_class=WebSocketHandler, log=None)
+        srv.start()
+        ready(port, "gevent-websocket")
+        srv.serve_forever()
+    elif impl == "threads":
+        from websockets.sync.server import serve
+
+        def echo(ws):
+            for m in ws:
+                ws.send(m)
+
+        with serve(echo, sock=lsock, compression=None) as srv:
+            ready(port, "websockets.sync (thread per connection)")
+            srv.serve_forever()
+    elif impl in ("asyncio", "uvloop"):
+        from websockets.asyncio.server import serve
+        loop = _harness.new_loop(impl)
+
+        async def echo(ws):
+            async for m in ws:
+                await ws.send(m)
+
+        async def main():
+            async with serve(echo, sock=lsock, compression=None) as srv:
+                ready(port, "websockets (asyncio)")
+                await srv.serve_forever()
+
+        loop.run_until_complete(main())
+    else:
+        return None
+
+
+@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("impl", IMPLS)
+def test_websocket(measured, impl, case):
+    res = measured(__file__, case, impl)
+    for r in res["rounds"]:
+        assert r["ops"] > 0 and r["rate"] > 0, r
+
+
+if __name__ == "__main__":
+    _harness.main_alone(os.path.abspath(__file__))
