@@ -1,0 +1,169 @@
+"""eventlet's convenience functions: listen(), connect(), serve(), StopServe, wrap_ssl().
+
+Migrating from eventlet is a rename: ``eventlet.listen`` -> ``fasthub.listen`` and so on. The sockets
+returned are fasthub green sockets (blocking calls park only the calling green thread).
+"""
+
+import socket as _stdsocket
+import ssl as _ssl
+
+from fasthub.server import StopServe, StreamServer, make_listener, to_green
+
+__all__ = ["listen", "connect", "serve", "StopServe", "wrap_ssl"]
+
+
+def listen(addr, family=_stdsocket.AF_INET, backlog=50, reuse_addr=True, reuse_port=None):
+    """Return a green socket bound to ``addr`` and listening (eventlet.listen).
+
+    ``addr``: ``(host, port)`` for AF_INET/AF_INET6, a path for AF_UNIX. ``reuse_port``: set
+    SO_REUSEPORT so several processes can listen on the same port (None means no). Raises OSError
+    (e.g. EADDRINUSE) if it cannot bind. Does not block.
+    """
+    if family == getattr(_stdsocket, "AF_UNIX", None):
+        if not isinstance(addr, str):
+            raise TypeError(f"fasthub.listen: an AF_UNIX address is a path, not {addr!r}")
+        if "/" not in addr and not addr.startswith("\0"):
+            addr = "./" + addr
+    elif family == _stdsocket.AF_INET6 and isinstance(addr, tuple) and addr[0] in ("", None):
+        addr = ("::",) + tuple(addr[1:])
+    sock = make_listener(addr, backlog, reuse_addr=reuse_addr, reuse_port=bool(reuse_port))
+    return to_green(sock)
+
+
+def connect(addr, family=_stdsocket.AF_INET, bind=None):
+    """Return a green socket connected to ``addr`` (eventlet.connect).
+
+    Blocks the calling green thread until connected; raises OSError (ConnectionRefusedError, ...)
+    on failure. ``bind``: a local address to bind to first.
+    """
+    green_cls = _green_socket_cls()
+    if green_cls is not None:
+        sock = green_cls(family, _stdsocket.SOCK_STREAM)
+        try:
+            if bind is not None:
+                sock.bind(bind)
+            sock.connect(addr)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+    # Without the green socket module: connect a non-blocking stdlib socket through the hub.
+    from fasthub._hub import wait_write
+    sock = _stdsocket.socket(family, _stdsocket.SOCK_STREAM)
+    try:
+        if bind is not None:
+            sock.bind(bind)
+        sock.setblocking(False)
+        err = sock.connect_ex(addr)
+        if err not in (0,):
+            import errno as _errno
+            if err not in (_errno.EINPROGRESS, _errno.EAGAIN, _errno.EWOULDBLOCK):
+                raise OSError(err, _errno.errorcode.get(err, str(err)))
+            wait_write(sock.fileno())
+            err = sock.getsockopt(_stdsocket.SOL_SOCKET, _stdsocket.SO_ERROR)
+            if err:
+                import os as _os
+                raise OSError(err, _os.strerror(err))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _green_socket_cls():
+    try:
+        from fasthub.green.socket import socket as green_socket
+    except ImportError:
+        return None
+    return green_socket
+
+
+def serve(sock, handle, concurrency=1000):
+    """Accept connections on the listening ``sock`` and run ``handle(client_sock, client_addr)`` in
+    a green thread for each, at most ``concurrency`` at once (eventlet.serve).
+
+    Blocks the calling green thread until a handler raises StopServe; then returns (the listening
+    socket stays open, as with eventlet). The client socket is closed when ``handle`` returns. Other
+    exceptions from ``handle`` are reported by the hub and serving goes on.
+    """
+    server = StreamServer(sock, handle, pool=concurrency)
+    server._keep_listener_open = True
+    server.serve_forever()
+
+
+def wrap_ssl(sock, *args, **kwargs):
+    """Wrap ``sock`` in TLS (eventlet.wrap_ssl): ``keyfile``, ``certfile``, ``server_side``,
+    ``cert_reqs``, ``ca_certs``, ``ciphers``, ``ssl_context`` (instead of the files),
+    ``do_handshake_on_connect``, ``server_hostname``.
+
+    A wrapped listening socket can be given to StreamServer / fasthub.wsgi.server (the TLS handshake
+    then runs in each connection's green thread). Does not block; a client socket performs its
+    handshake on first use or connect.
+    """
+    names = ("keyfile", "certfile", "server_side", "cert_reqs", "ssl_version", "ca_certs",
+             "do_handshake_on_connect", "suppress_ragged_eofs", "ciphers")
+    for name, value in zip(names, args):
+        if name in kwargs:
+            raise TypeError(f"fasthub.wrap_ssl: {name} given twice")
+        kwargs[name] = value
+    ctx = kwargs.pop("ssl_context", None)
+    server_side = kwargs.pop("server_side", False)
+    keyfile = kwargs.pop("keyfile", None)
+    certfile = kwargs.pop("certfile", None)
+    cert_reqs = kwargs.pop("cert_reqs", None)
+    ca_certs = kwargs.pop("ca_certs", None)
+    ciphers = kwargs.pop("ciphers", None)
+    kwargs.pop("ssl_version", None)  # obsolete: the context negotiates the best protocol
+    do_handshake = kwargs.pop("do_handshake_on_connect", True)
+    ragged = kwargs.pop("suppress_ragged_eofs", True)
+    server_hostname = kwargs.pop("server_hostname", None)
+    if kwargs:
+        raise TypeError(f"fasthub.wrap_ssl: unexpected arguments {sorted(kwargs)}")
+    if ctx is None:
+        purpose = _ssl.Purpose.CLIENT_AUTH if server_side else _ssl.Purpose.SERVER_AUTH
+        ctx = _ssl.create_default_context(purpose, cafile=ca_certs)
+        if not server_side and cert_reqs is None and ca_certs is None:
+            # eventlet's wrap_ssl did not verify by default; keep that only when asked explicitly.
+            pass
+        if cert_reqs is not None:
+            if cert_reqs == _ssl.CERT_NONE:
+                ctx.check_hostname = False
+            ctx.verify_mode = cert_reqs
+        if certfile:
+            ctx.load_cert_chain(certfile, keyfile)
+        if ciphers:
+            ctx.set_ciphers(ciphers)
+    try:
+        from fasthub.green import ssl as green_ssl
+    except ImportError:
+        green_ssl = None
+    if green_ssl is not None and hasattr(green_ssl, "wrap_socket_with_context"):
+        return green_ssl.wrap_socket_with_context(ctx, sock, server_side=server_side,
+                                                  do_handshake_on_connect=do_handshake,
+                                                  suppress_ragged_eofs=ragged,
+                                                  server_hostname=server_hostname)
+    if green_ssl is not None and hasattr(green_ssl, "SSLContext") and not _is_listening(sock):
+        gctx = _as_green_context(green_ssl, ctx)
+        if gctx is not None:
+            return gctx.wrap_socket(sock, server_side=server_side,
+                                    do_handshake_on_connect=do_handshake,
+                                    suppress_ragged_eofs=ragged, server_hostname=server_hostname)
+    return ctx.wrap_socket(sock, server_side=server_side,
+                           do_handshake_on_connect=do_handshake and not _is_listening(sock),
+                           suppress_ragged_eofs=ragged, server_hostname=server_hostname)
+
+
+def _is_listening(sock):
+    try:
+        return bool(sock.getsockopt(_stdsocket.SOL_SOCKET, _stdsocket.SO_ACCEPTCONN))
+    except (OSError, AttributeError):
+        return False
+
+
+def _as_green_context(green_ssl, ctx):
+    # The green ssl module's SSLContext subclass wraps into green SSL sockets; copy the settings
+    # into one only if it is a real subclass of ssl.SSLContext (so the object is a drop-in).
+    cls = green_ssl.SSLContext
+    if isinstance(ctx, cls):
+        return ctx
+    return None

@@ -1,0 +1,940 @@
+"""fasthub.wsgi over real loopback sockets: HTTP/1.1 features, PEP 3333 conformance, eventlet
+compatibility, hostile clients, graceful stop, and the ``python -m fasthub.wsgi`` CLI."""
+
+import http.client
+import io
+import logging
+import os
+import signal
+import socket as stdsocket
+import ssl
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import warnings
+import wsgiref.validate
+
+import pytest
+
+import fasthub
+from fasthub import wsgi
+from fasthub.convenience import connect
+from fasthub.wsgi import WSGIServer
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+def hello(env, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"hello " + env["PATH_INFO"].encode("latin-1")]
+
+
+def echo_body(env, start_response):
+    body = env["wsgi.input"].read()
+    start_response("200 OK", [("Content-Type", "application/octet-stream")])
+    return [body]
+
+
+def serve(app, **kw):
+    kw.setdefault("log", None)
+    kw.setdefault("error_log", io.StringIO())
+    srv = WSGIServer(("127.0.0.1", 0), app, **kw)
+    srv.start()
+    return srv
+
+
+class _Reader:
+    """A shared buffered reader whose close() does nothing, so several http.client responses can
+    be read from one connection in order (pipelining)."""
+
+    def __init__(self, f):
+        self._f = f
+
+    def __getattr__(self, name):
+        return getattr(self._f, name)
+
+    def close(self):
+        pass
+
+
+class _FileSock:
+    def __init__(self, reader):
+        self.reader = reader
+
+    def makefile(self, *a, **kw):
+        return self.reader
+
+
+def responses(sock):
+    """A function returning the next http.client.HTTPResponse read from ``sock``."""
+    reader = _Reader(sock.makefile("rb"))
+
+    def next_response(method="GET"):
+        r = http.client.HTTPResponse(_FileSock(reader), method=method)
+        r.begin()
+        r.body = r.read()
+        return r
+    return next_response
+
+
+def exchange(srv, data, count=1, method="GET"):
+    """Send raw bytes on a new connection; return ``count`` parsed responses and the socket."""
+    s = connect(srv.address)
+    s.settimeout(10)
+    s.sendall(data)
+    nxt = responses(s)
+    out = [nxt(method) for _ in range(count)]
+    return out, s
+
+
+def read_until_close(sock, limit=1 << 20):
+    chunks = []
+    while sum(map(len, chunks)) < limit:
+        try:
+            d = sock.recv(65536)
+        except (ConnectionResetError, TimeoutError):
+            break
+        if not d:
+            break
+        chunks.append(d)
+    return b"".join(chunks)
+
+
+def status_of(raw):
+    return int(raw.split(b" ", 2)[1]) if raw.startswith(b"HTTP/1.1 ") else None
+
+
+def assert_serving(srv):
+    """Another client is served normally (the server survived what the test did)."""
+    (r,), s = exchange(srv, b"POST /alive HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nalive")
+    s.close()
+    assert r.status == 200 and b"alive" in r.body
+
+
+def in_thread(fn):
+    """Run blocking ``fn`` in an OS thread while the hub keeps serving; return its result."""
+    w = fasthub.Waiter()
+
+    def run():
+        try:
+            res = fn()
+        except BaseException as e:  # noqa: BLE001 - handed back to the test
+            w.throw(e)
+        else:
+            w.switch(res)
+    threading.Thread(target=run, daemon=True).start()
+    return w.get()
+
+
+# --- basics -------------------------------------------------------------------------------------
+
+def test_hello_world_headers_and_body():
+    srv = serve(hello)
+    (r,), s = exchange(srv, b"GET /p%20q?x=1 HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert r.status == 200 and r.reason == "OK"
+    assert r.body == b"hello /p q"
+    assert r.getheader("Content-Length") == str(len(r.body))
+    assert r.getheader("Date").endswith("GMT")
+    assert r.getheader("Connection") is None     # HTTP/1.1 keep-alive is implicit
+    s.close()
+    srv.stop()
+
+
+def test_real_stdlib_client_in_a_thread():
+    srv = serve(hello)
+    port = srv.address[1]
+
+    def client():
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        out = []
+        for path in ("/a", "/b", "/c"):
+            c.request("GET", path)
+            r = c.getresponse()
+            out.append((r.status, r.read()))
+        c.close()
+        return out
+    assert in_thread(client) == [(200, b"hello /a"), (200, b"hello /b"), (200, b"hello /c")]
+    srv.stop()
+
+
+def test_environ_contents():
+    seen = {}
+
+    def app(env, start_response):
+        seen.update(env)
+        start_response("204 No Content", [])
+        return []
+    srv = serve(app, environ={"custom.key": 7})
+    (r,), s = exchange(srv, b"POST /a%2Fb/c?q=%41&r HTTP/1.1\r\nHost: h:1\r\nContent-Type: text/x"
+                            b"\r\nContent-Length: 0\r\nX-Multi: 1\r\nX-Multi: 2\r\nCookie: a=1\r\n"
+                            b"Cookie: b=2\r\nX_Spoof: evil\r\n\r\n")
+    assert r.status == 204 and r.body == b""
+    assert seen["REQUEST_METHOD"] == "POST"
+    assert seen["PATH_INFO"] == "/a/b/c" and seen["RAW_PATH_INFO"] == "/a%2Fb/c"
+    assert seen["QUERY_STRING"] == "q=%41&r"
+    assert seen["SCRIPT_NAME"] == "" and seen["SERVER_PROTOCOL"] == "HTTP/1.1"
+    assert seen["CONTENT_TYPE"] == "text/x" and seen["CONTENT_LENGTH"] == "0"
+    assert seen["HTTP_HOST"] == "h:1" and seen["HTTP_X_MULTI"] == "1,2"
+    assert seen["HTTP_COOKIE"] == "a=1; b=2"
+    assert "HTTP_X_SPOOF" not in seen     # names with underscores are dropped
+    assert seen["REMOTE_ADDR"] == "127.0.0.1" and seen["REMOTE_PORT"] == str(s.getsockname()[1])
+    assert seen["SERVER_PORT"] == str(srv.address[1])
+    assert seen["wsgi.version"] == (1, 0) and seen["wsgi.url_scheme"] == "http"
+    assert seen["wsgi.input"] is seen["eventlet.input"]
+    assert seen["wsgi.file_wrapper"] is wsgi.FileWrapper
+    assert seen["eventlet.posthooks"] == [] and seen["custom.key"] == 7
+    s.close()
+    srv.stop()
+
+
+def test_absolute_form_target():
+    srv = serve(hello)
+    (r,), s = exchange(srv, b"GET http://example.com/abs?x HTTP/1.1\r\nHost: example.com\r\n\r\n")
+    assert r.body == b"hello /abs"
+    s.close()
+    srv.stop()
+
+
+def test_keepalive_http11_and_http10():
+    srv = serve(hello)
+    (r1, r2), s = exchange(srv, b"GET /1 HTTP/1.1\r\nHost: a\r\n\r\n"
+                                b"GET /2 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", 2)
+    assert (r1.body, r2.body) == (b"hello /1", b"hello /2")
+    assert r2.getheader("Connection") == "close"
+    assert read_until_close(s) == b""          # the server closed after the 'close' request
+    s.close()
+    # HTTP/1.0: closes by default, keeps alive when asked.
+    s = connect(srv.address)
+    s.sendall(b"GET /old HTTP/1.0\r\n\r\n")
+    raw = read_until_close(s)
+    assert raw.startswith(b"HTTP/1.1 200") and b"Connection: close" in raw and raw.endswith(b"hello /old")
+    s.close()
+    (r1, r2), s = exchange(srv, b"GET /k1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+                                b"GET /k2 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 2)
+    assert r1.getheader("Connection") == "keep-alive" and r2.body == b"hello /k2"
+    s.close()
+    srv.stop()
+
+
+def test_pipelining_keeps_order_with_bodies():
+    srv = serve(echo_body)
+    reqs = b"".join([
+        b"POST /1 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nfirst",
+        b"POST /2 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nsec\r\n3\r\nond\r\n0\r\n\r\n",
+        b"GET /3 HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"POST /4 HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\nfourth",
+    ])
+    rs, s = exchange(srv, reqs, 4)
+    assert [r.body for r in rs] == [b"first", b"second", b"", b"fourth"]
+    s.close()
+    # The same, one byte at a time.
+    s = connect(srv.address)
+    for i in range(len(reqs)):
+        s.sendall(reqs[i:i + 1])
+    nxt = responses(s)
+    assert [nxt().body for _ in range(4)] == [b"first", b"second", b"", b"fourth"]
+    s.close()
+    srv.stop()
+
+
+def test_chunked_request_body_read_in_pieces():
+    got = {}
+
+    def app(env, start_response):
+        inp = env["wsgi.input"]
+        got["first"] = inp.read(4)
+        got["line"] = inp.readline()
+        got["rest"] = inp.read()
+        got["after"] = inp.read()
+        start_response("200 OK", [])
+        return [b"ok"]
+    srv = serve(app)
+    body = b"5\r\nabcde\r\n6\r\nfg\nhij\r\n3\r\nklm\r\n0\r\nX-Trailer: ignored\r\n\r\n"
+    (r,), s = exchange(srv, b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + body)
+    assert r.status == 200
+    assert got == {"first": b"abcd", "line": b"efg\n", "rest": b"hijklm", "after": b""}
+    s.close()
+    srv.stop()
+
+
+def test_chunked_response_from_a_generator_and_write():
+    def gen_app(env, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        yield b"one,"
+        yield b""
+        yield b"two,"
+        yield b"three"
+
+    def write_app(env, start_response):
+        write = start_response("200 OK", [])
+        write(b"written,")
+        return [b"returned"]
+    for app, expected in ((gen_app, b"one,two,three"), (write_app, b"written,returned")):
+        srv = serve(app)
+        (r1, r2), s = exchange(srv, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n" * 2, 2)
+        assert r1.getheader("Transfer-Encoding") == "chunked"
+        assert r1.body == expected and r2.body == expected
+        s.close()
+        # HTTP/1.0 client: no chunking, the end of the body is the close.
+        s = connect(srv.address)
+        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        raw = read_until_close(s)
+        assert b"chunked" not in raw and raw.endswith(b"\r\n\r\n" + expected)
+        s.close()
+        srv.stop()
+
+
+def test_declared_content_length_streamed():
+    def app(env, start_response):
+        start_response("200 OK", [("Content-Length", "10")])
+        yield b"01234"
+        yield b"56789"
+    srv = serve(app)
+    (r1, r2), s = exchange(srv, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n" * 2, 2)
+    assert r1.getheader("Content-Length") == "10" and r1.getheader("Transfer-Encoding") is None
+    assert r1.body == r2.body == b"0123456789"
+    s.close()
+    srv.stop()
+
+
+def test_head_has_length_but_no_body_and_keeps_alive():
+    srv = serve(hello)
+    s = connect(srv.address)
+    s.sendall(b"HEAD /h HTTP/1.1\r\nHost: a\r\n\r\nGET /g HTTP/1.1\r\nHost: a\r\n\r\n")
+    nxt = responses(s)
+    r = nxt("HEAD")
+    assert r.status == 200 and r.getheader("Content-Length") == "8" and r.body == b""
+    assert nxt().body == b"hello /g"
+    s.close()
+    srv.stop()
+
+
+def test_expect_100_continue():
+    srv = serve(echo_body)
+    s = connect(srv.address)
+    s.settimeout(10)
+    s.sendall(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+    assert s.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"   # sent when the app reads
+    s.sendall(b"data")
+    r = responses(s)()
+    assert r.status == 200 and r.body == b"data"
+    s.close()
+
+    # An app that answers without reading: no 100 is sent and the connection closes after.
+    srv2 = serve(hello)
+    s = connect(srv2.address)
+    s.settimeout(10)
+    s.sendall(b"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+    raw = read_until_close(s)
+    assert raw.startswith(b"HTTP/1.1 200") and b"100 Continue" not in raw
+    assert raw.endswith(b"hello /x") and b"Connection: close" in raw
+    s.close()
+    srv.stop()
+    srv2.stop()
+
+
+def test_unread_small_body_is_drained_for_keepalive():
+    srv = serve(hello)
+    (r1, r2), s = exchange(srv, b"POST /1 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nxxxxx"
+                                b"GET /2 HTTP/1.1\r\nHost: a\r\n\r\n", 2)
+    assert (r1.body, r2.body) == (b"hello /1", b"hello /2")
+    s.close()
+    srv.stop()
+
+
+def test_input_streams_while_the_client_sends():
+    progress = []
+
+    def app(env, start_response):
+        inp = env["wsgi.input"]
+        while True:
+            line = inp.readline()
+            if not line:
+                break
+            progress.append(line)
+        start_response("200 OK", [])
+        return [b"%d" % len(progress)]
+    srv = serve(app)
+    s = connect(srv.address)
+    s.sendall(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n")
+    for i in range(3):
+        line = b"line %d\n" % i
+        s.sendall(b"%x\r\n%s\r\n" % (len(line), line))
+        deadline = time.monotonic() + 5
+        while len(progress) < i + 1 and time.monotonic() < deadline:
+            fasthub.sleep(0.005)
+        assert len(progress) == i + 1    # the app had the line before the next one was sent
+    s.sendall(b"0\r\n\r\n")
+    assert responses(s)().body == b"3"
+    s.close()
+    srv.stop()
+
+
+def test_file_wrapper_uses_sendfile(tmp_path, monkeypatch):
+    data = os.urandom(300_000)
+    path = tmp_path / "blob"
+    path.write_bytes(data)
+    calls = []
+    real_sendfile = os.sendfile
+
+    def counting_sendfile(*args):
+        calls.append(args)
+        return real_sendfile(*args)
+    monkeypatch.setattr(os, "sendfile", counting_sendfile)
+
+    def app(env, start_response):
+        f = open(path, "rb")
+        f.seek(1000)
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        return env["wsgi.file_wrapper"](f, 8192)
+    srv = serve(app)
+    s = connect(srv.address)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\nHEAD / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    nxt = responses(s)
+    r = nxt()
+    assert r.body == data[1000:] and r.getheader("Content-Length") == str(len(data) - 1000)
+    h = nxt("HEAD")
+    assert h.body == b"" and h.getheader("Content-Length") == str(len(data) - 1000)
+    assert nxt().body == data[1000:]
+    assert calls, "sendfile(2) was not used"
+    s.close()
+    srv.stop()
+
+
+def test_file_wrapper_with_non_file_iterates():
+    def app(env, start_response):
+        start_response("200 OK", [])
+        return wsgi.FileWrapper(io.BytesIO(b"x" * 20000), 1000)
+    srv = serve(app)
+    (r,), s = exchange(srv, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert r.body == b"x" * 20000
+    s.close()
+    srv.stop()
+
+
+def test_iterable_close_is_called_and_posthooks_run():
+    events = []
+
+    class Body:
+        def __iter__(self):
+            yield b"a"
+            yield b"b"
+
+        def close(self):
+            events.append("close")
+
+    def app(env, start_response):
+        env["eventlet.posthooks"].append((lambda e, x: events.append(("hook", x, e["PATH_INFO"])), ("arg",), {}))
+        start_response("200 OK", [])
+        return Body()
+    srv = serve(app)
+    (r,), s = exchange(srv, b"GET /p HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert r.body == b"ab"
+    assert events == ["close", ("hook", "arg", "/p")]
+    s.close()
+    srv.stop()
+
+
+def test_wsgiref_validator_accepts_the_server():
+    inner_seen = []
+
+    def app(env, start_response):
+        body = b""
+        while True:
+            chunk = env["wsgi.input"].read(8192)   # the validator insists on a size argument
+            if not chunk:
+                break
+            body += chunk
+        lines = []
+        if env["REQUEST_METHOD"] == "PUT":
+            lines = list(env["wsgi.input"])
+        env["wsgi.errors"].write("")
+        env["wsgi.errors"].flush()
+        inner_seen.append((env["REQUEST_METHOD"], body, lines))
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body) + 2))])
+        return iter([b"<<", body])
+    validated = wsgiref.validate.validator(app)
+    errors = io.StringIO()
+    srv = serve(validated, error_log=errors)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rs, s = exchange(srv, b"GET /v?x=1 HTTP/1.1\r\nHost: a\r\n\r\n"
+                              b"POST /v HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nabc"
+                              b"POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n"
+                              b"PUT /p HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n", 4)
+    assert [r.status for r in rs] == [200, 200, 200, 200], errors.getvalue()
+    assert [r.body for r in rs] == [b"<<", b"<<abc", b"<<hi", b"<<"]
+    assert errors.getvalue() == ""
+    assert [m for m, _, _ in inner_seen] == ["GET", "POST", "POST", "PUT"]
+    s.close()
+    srv.stop()
+
+
+def test_access_log_format_and_logger():
+    log = io.StringIO()
+    srv = serve(hello, log=log)
+    (r,), s = exchange(srv, b"GET /logged?q=1 HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 10.1.1.1\r\n\r\n")
+    s.close()
+    srv.stop()
+    line = log.getvalue().strip()
+    assert line.startswith("10.1.1.1,127.0.0.1 - - [")
+    assert '"GET /logged?q=1 HTTP/1.1" 200 13 ' in line
+    float(line.rsplit(" ", 1)[1])
+
+    records = []
+
+    class H(logging.Handler):
+        def emit(self, record):
+            records.append(record.getMessage())
+    logger = logging.getLogger("fasthub-test-access")
+    logger.addHandler(H())
+    logger.setLevel(logging.INFO)
+    srv = serve(hello, log=logger, log_format="%(client_ip)s %(request_line)s %(status_code)s %(body_length)s",
+                log_x_forwarded_for=False)
+    (r,), s = exchange(srv, b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n")
+    s.close()
+    srv.stop()
+    assert records == ["127.0.0.1 GET /x HTTP/1.1 200 8"]
+
+
+def test_eventlet_style_server_function_and_get_socket():
+    def app(env, start_response):
+        if env["PATH_INFO"] == "/raw":
+            sock = env["eventlet.input"].get_socket()
+            sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nraw")
+            return wsgi.ALREADY_HANDLED
+        return hello(env, start_response)
+    lsock = fasthub.convenience.listen(("127.0.0.1", 0))
+    started = []
+
+    class Event:
+        def send(self, value):
+            started.append(value)
+    log = io.StringIO()
+    gt = fasthub.spawn(wsgi.server, lsock, app, log=log, server_event=Event())
+    fasthub.sleep(0.01)
+    srv = started[0]
+    assert isinstance(srv, WSGIServer)
+    s = connect(lsock.getsockname())
+    s.sendall(b"GET /raw HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert read_until_close(s).endswith(b"\r\n\r\nraw")
+    s.close()
+    (r,), s = exchange(srv, b"GET /n HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert r.body == b"hello /n"
+    s.close()
+    srv.stop()
+    gt.wait()
+    assert "GET /n HTTP/1.1" in log.getvalue()
+    assert lsock.fileno() >= 0    # like eventlet, server() leaves the listener to its owner
+    lsock.close()
+
+
+def test_tls(tmp_path):
+    cert, key = make_cert(tmp_path)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    seen = []
+
+    def app(env, start_response):
+        seen.append((env["wsgi.url_scheme"], env.get("HTTPS")))
+        return echo_body(env, start_response)
+    srv = serve(app, ssl_context=ctx)
+    port = srv.address[1]
+
+    def client():
+        cctx = ssl.create_default_context(cafile=cert)
+        c = http.client.HTTPSConnection("localhost", port, context=cctx, timeout=10)
+        out = []
+        for body in (b"one", b"two" * 30000):
+            c.request("POST", "/", body=body)
+            r = c.getresponse()
+            out.append(r.read() == body)
+        c.close()
+        # A client that is not speaking TLS does not disturb the server.
+        raw = stdsocket.create_connection(("127.0.0.1", port))
+        raw.sendall(b"GET / HTTP/1.1\r\n\r\n")
+        raw.settimeout(10)
+        try:
+            leftover = raw.recv(100)
+        except ConnectionResetError:
+            leftover = b""
+        raw.close()
+        return out, leftover
+    out, leftover = in_thread(client)
+    assert out == [True, True] and seen[0] == ("https", "on")
+    assert not leftover.startswith(b"HTTP/1.1 200")
+    srv.stop()
+
+
+def make_cert(tmp_path):
+    cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    return cert, key
+
+
+# --- hostile input ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("request_bytes, status", [
+    (b"GARBAGE\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\nHost: a\n\n", 400),                               # bare LF
+    (b"GET / HTTP/1.1\r\nBad Header: x\r\n\r\n", 400),                   # space in a name
+    (b"GET / HTTP/1.1\r\n folded: x\r\n\r\n", 400),                       # obsolete folding
+    (b"GET / HTTP/1.2\r\nHost: a\r\n\r\n", 505),
+    (b"GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505),
+    (b"GET / HTTP/0.9\r\nHost: a\r\n\r\n", 505),
+    (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: a\r\n\r\n", 414),
+    (b"GET / HTTP/1.1\r\n" + b"".join(b"X-H%d: v\r\n" % i for i in range(101)) + b"\r\n", 431),
+    (b"GET / HTTP/1.1\r\nX-Big: " + b"v" * 70000 + b"\r\n\r\n", 431),
+    (b"POST / HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+    (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n", 400),
+    (b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", 400),
+    (b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501),
+    (b"POST / HTTP/1.1\r\nContent-Length: 100000000\r\n\r\n", 413),
+    (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", 400),
+    (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n", 400),
+    (b"POST / HTTP/1.1\r\nExpect: teapot\r\nContent-Length: 1\r\n\r\nx", 417),
+])
+def test_bad_requests_are_answered_and_the_server_goes_on(request_bytes, status):
+    srv = serve(echo_body, max_body=1_000_000)
+    s = connect(srv.address)
+    s.settimeout(10)
+    try:
+        s.sendall(request_bytes)
+    except ConnectionError:
+        pass   # the server may answer and close before the whole request was sent
+    raw = read_until_close(s)
+    assert status_of(raw) == status, raw[:200]
+    assert b"Connection: close" in raw
+    s.close()
+    assert_serving(srv)
+    srv.stop()
+
+
+def test_chunked_body_over_the_limit_is_413():
+    srv = serve(echo_body, max_body=1000)
+    s = connect(srv.address)
+    s.settimeout(10)
+    s.sendall(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n")
+    try:
+        for _ in range(20):
+            s.sendall(b"100\r\n" + b"x" * 256 + b"\r\n")
+    except ConnectionError:
+        pass
+    raw = read_until_close(s)
+    assert status_of(raw) == 413
+    s.close()
+    assert_serving(srv)
+    srv.stop()
+
+
+def test_header_injection_by_the_app_is_refused_and_logged():
+    def app(env, start_response):
+        if env["PATH_INFO"] != "/inj":
+            return hello(env, start_response)
+        start_response("200 OK", [("X-Evil", "a\r\nSet-Cookie: pwned=1")])
+        return [b"never"]
+    errors = io.StringIO()
+    srv = serve(app, error_log=errors)
+    (r,), s = exchange(srv, b"GET /inj HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert r.status == 500
+    assert r.getheader("Set-Cookie") is None and b"never" not in r.body
+    assert "header injection" in errors.getvalue() and "/inj" in errors.getvalue()
+    s.close()
+    assert_serving(srv)
+    srv.stop()
+
+
+def test_app_exception_gives_500_and_the_connection_survives_for_others():
+    def app(env, start_response):
+        if env["PATH_INFO"] == "/boom":
+            raise RuntimeError("kaboom")
+        return hello(env, start_response)
+    errors = io.StringIO()
+    srv = serve(app, error_log=errors)
+    (r,), s = exchange(srv, b"GET /boom HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert r.status == 500 and b"kaboom" not in r.body      # no traceback leaks to clients
+    assert "RuntimeError: kaboom" in errors.getvalue()
+    s.close()
+    assert_serving(srv)
+    srv.stop()
+
+
+def test_bad_app_responses_are_500():
+    apps = {
+        "/nostart": lambda env, sr: [b"x"],
+        "/str": lambda env, sr: (sr("200 OK", []), ["text"])[1],
+        "/status": lambda env, sr: (sr("200", []), [b""])[1],
+        "/name": lambda env, sr: (sr("200 OK", [("Bad Name", "v")]), [b""])[1],
+        "/length": lambda env, sr: (sr("200 OK", [("Content-Length", "99")]), [b"short"])[1],
+    }
+
+    def app(env, start_response):
+        return apps[env["PATH_INFO"]](env, start_response)
+    errors = io.StringIO()
+    srv = serve(app, error_log=errors)
+    for path in apps:
+        (r,), s = exchange(srv, b"GET %s HTTP/1.1\r\nHost: a\r\n\r\n" % path.encode())
+        assert r.status == 500, path
+        s.close()
+    assert errors.getvalue().count("Traceback") == len(apps)
+    srv.stop()
+
+
+def test_trickling_headers_hit_the_header_timeout():
+    srv = serve(hello, header_timeout=0.5)
+    s = connect(srv.address)
+    s.settimeout(10)
+    t0 = time.monotonic()
+    closed = False
+    for ch in b"GET / HTTP/1.1\r\nHost: a\r\nX-Slow: " + b"y" * 100:
+        try:
+            s.sendall(bytes([ch]))
+        except ConnectionError:
+            closed = True
+            break
+        fasthub.sleep(0.05)
+        if time.monotonic() - t0 > 5:
+            break
+        assert_serving(srv) if ch == ord("H") else None
+    raw = b"" if closed else read_until_close(s)
+    assert time.monotonic() - t0 < 4
+    assert closed or status_of(raw) == 408
+    s.close()
+    srv.stop()
+
+
+def test_silent_and_idle_clients_are_disconnected():
+    srv = serve(hello, header_timeout=0.3, keepalive=0.3)
+    silent = connect(srv.address)                  # never sends a byte
+    idle = connect(srv.address)                    # one request, then stays idle
+    idle.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert responses(idle)().status == 200
+    t0 = time.monotonic()
+    for s in (silent, idle):
+        s.settimeout(5)
+        assert read_until_close(s) == b""           # closed by the server, nothing sent
+        s.close()
+    assert time.monotonic() - t0 < 3
+    assert_serving(srv)
+    srv.stop()
+
+
+def test_client_vanishing_mid_body_does_not_crash_anything():
+    outcome = []
+
+    def app(env, start_response):
+        try:
+            body = env["wsgi.input"].read()
+        except wsgi.ClientDisconnected as e:
+            outcome.append(e)
+            raise
+        start_response("200 OK", [])
+        return [body]
+    errors = io.StringIO()
+    srv = serve(app, error_log=errors)
+    for body_start in (b"Content-Length: 1000\r\n\r\npartial",
+                       b"Transfer-Encoding: chunked\r\n\r\n10\r\nabc"):
+        s = connect(srv.address)
+        s.sendall(b"POST / HTTP/1.1\r\nHost: a\r\n" + body_start)
+        fasthub.sleep(0.02)
+        s.close()
+    deadline = time.monotonic() + 5
+    while len(outcome) < 2 and time.monotonic() < deadline:
+        fasthub.sleep(0.01)
+    assert len(outcome) == 2 and all(isinstance(e, ConnectionError) for e in outcome)
+    assert errors.getvalue() == ""       # a vanished client is not an application error
+    assert_serving(srv)
+    srv.stop()
+
+
+def test_a_thousand_simultaneous_connections():
+    n = 1000
+    srv = serve(hello, pool=n + 10)
+    socks = []
+    for i in range(n):
+        s = connect(srv.address)
+        s.settimeout(20)
+        socks.append(s)
+    # Everyone is connected at once; now each sends a request and all get answered.
+    for i, s in enumerate(socks):
+        s.sendall(b"GET /%d HTTP/1.1\r\nHost: a\r\n\r\n" % i)
+    deadline = time.monotonic() + 10
+    while srv.connection_count() < n and time.monotonic() < deadline:
+        fasthub.sleep(0.01)
+    assert srv.connection_count() == n
+    ok = 0
+    for i, s in enumerate(socks):
+        r = responses(s)()
+        ok += r.body == b"hello /%d" % i
+    assert ok == n
+    for s in socks:
+        s.close()
+    srv.stop()
+
+
+def test_pool_limit_applies_backpressure():
+    srv = serve(hello, pool=2, keepalive=5)
+    held = [connect(srv.address) for _ in range(2)]
+    for s in held:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        assert responses(s)().status == 200          # both kept alive, holding the 2 slots
+    third = connect(srv.address)                     # completes in the kernel's backlog
+    third.sendall(b"GET /third HTTP/1.1\r\nHost: a\r\n\r\n")
+    third.settimeout(0.3)
+    with pytest.raises(TimeoutError):
+        third.recv(100)                              # not accepted while the pool is full
+    held[0].close()
+    third.settimeout(5)
+    assert responses(third)().body == b"hello /third"
+    for s in held[1:] + [third]:
+        s.close()
+    srv.stop()
+
+
+# --- stopping -----------------------------------------------------------------------------------
+
+def test_graceful_stop_finishes_in_flight_and_drops_idle():
+    release = fasthub.Waiter()
+
+    def app(env, start_response):
+        if env["PATH_INFO"] == "/slow":
+            release.get()
+        return hello(env, start_response)
+    srv = serve(app)
+    idle = connect(srv.address)
+    idle.sendall(b"GET /fast HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert responses(idle)().status == 200
+    busy = connect(srv.address)
+    busy.sendall(b"GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
+    fasthub.sleep(0.05)
+    fasthub.spawn_after(0.2, release.switch)
+    t0 = time.monotonic()
+    srv.stop(timeout=5)
+    assert time.monotonic() - t0 < 3
+    r = responses(busy)()
+    assert r.body == b"hello /slow" and r.getheader("Connection") == "close"
+    idle.settimeout(5)
+    assert read_until_close(idle) == b""
+    with pytest.raises(ConnectionRefusedError):
+        connect(srv.address)
+    idle.close()
+    busy.close()
+
+
+def test_stop_timeout_kills_stuck_handlers():
+    def app(env, start_response):
+        fasthub.sleep(30)
+        return hello(env, start_response)
+    srv = serve(app)
+    s = connect(srv.address)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    fasthub.sleep(0.05)
+    t0 = time.monotonic()
+    srv.stop(timeout=0.2)
+    assert time.monotonic() - t0 < 2
+    assert srv.connection_count() == 0
+    s.settimeout(5)
+    assert read_until_close(s) == b""
+    s.close()
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+APP_MODULE = textwrap.dedent('''
+    import os
+    def app(environ, start_response):
+        if environ["PATH_INFO"] == "/die":
+            os._exit(3)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [str(os.getpid()).encode()]
+''')
+
+
+def _cli_get(port, path="/"):
+    with stdsocket.create_connection(("127.0.0.1", port), timeout=10) as c:
+        c.sendall(b"GET %s HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n" % path.encode())
+        data = b""
+        while True:
+            d = c.recv(4096)
+            if not d:
+                break
+            data += d
+    return data
+
+
+def test_cli_workers_share_the_port_restart_and_stop(tmp_path):
+    (tmp_path / "cliapp.py").write_text(APP_MODULE)
+    env = dict(os.environ, PYTHONPATH=str(tmp_path) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+    def scenario():
+        proc = subprocess.Popen([sys.executable, "-m", "fasthub.wsgi", "cliapp:app", "--bind",
+                                 "127.0.0.1:0", "--workers", "2", "--graceful-timeout", "2"],
+                                cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        try:
+            line = proc.stdout.readline()
+            assert "with 2 workers" in line, line + proc.stderr.read()
+            port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
+            pids = set()
+            deadline = time.monotonic() + 20
+            while len(pids) < 2 and time.monotonic() < deadline:
+                try:
+                    raw = _cli_get(port)
+                except ConnectionRefusedError:
+                    time.sleep(0.05)   # workers still starting
+                    continue
+                pids.add(int(raw.rsplit(b"\r\n\r\n", 1)[1]))
+            assert len(pids) == 2     # SO_REUSEPORT spread connections over both workers
+            # A worker that dies is replaced.
+            try:
+                _cli_get(port, "/die")
+            except ConnectionError:
+                pass
+            new_pids = set()
+            deadline = time.monotonic() + 20
+            while not (new_pids - pids) and time.monotonic() < deadline:
+                try:
+                    new_pids.add(int(_cli_get(port).rsplit(b"\r\n\r\n", 1)[1]))
+                except (ConnectionError, ValueError):
+                    time.sleep(0.05)
+            assert new_pids - pids, "no replacement worker answered"
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(15) == 0
+            with pytest.raises(ConnectionRefusedError):
+                _cli_get(port)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+            proc.stderr.close()
+    in_thread(scenario)
+
+
+def test_cli_single_process(tmp_path):
+    (tmp_path / "cliapp1.py").write_text(APP_MODULE)
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+
+    def scenario():
+        proc = subprocess.Popen([sys.executable, "-m", "fasthub.wsgi", "cliapp1:app", "--bind",
+                                 "127.0.0.1:0", "--access-log", "-"], cwd=tmp_path, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            line = proc.stdout.readline()
+            port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
+            raw = _cli_get(port, "/x")
+            assert int(raw.rsplit(b"\r\n\r\n", 1)[1]) == proc.pid
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(10) == 0
+            assert '"GET /x HTTP/1.1" 200' in proc.stderr.read()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+            proc.stderr.close()
+    in_thread(scenario)
