@@ -22,8 +22,11 @@ build: $(VENV)/.ready
 	$(PY) setup.py -q build_ext --inplace
 	$(PY) -m pip install -q --no-build-isolation -e .
 
+# Integration tests need PostgreSQL, Redis and MariaDB: scripts/services.sh installs and starts them
+# (exporting FASTHUB_TEST_*), and stops them after pytest, which decides the exit status.
 test: build
-	$(PY) -m pytest $(PYTEST_ARGS)
+	@export FASTHUB_SERVICES_TOKEN=$$$$; eval "$$(./scripts/services.sh start)"; \
+	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; ./scripts/services.sh stop; exit $$rc
 
 # The whole suite on every supported CPython, each in its own venv.
 test-all:
