@@ -16,10 +16,23 @@ flag (gevent's ``Event``).
 
 from collections import deque
 
+import greenlet as _greenlet_mod
+
 from fasthub._hub import Waiter, get_hub, monotonic
 from fasthub.timeout import WaitTimeout
 
 __all__ = ["Event", "AsyncResult"]
+
+
+def _greenlet_unavailable():
+    """True while the interpreter finalizes: greenlet >= 3.5.1 then refuses getcurrent(), so no
+    green thread can park. Waits then give up (report "not set", raise Empty ...) instead of
+    crashing the finalizer (logging's weakref callbacks, __del__) that called them."""
+    try:
+        _greenlet_mod.getcurrent()
+    except RuntimeError:
+        return True
+    return False
 
 
 def _wake_all(waiters, value):
@@ -57,16 +70,20 @@ def _park(waiters, hub, timeout, flag_holder):
     if timeout is None:
         try:
             w.get()
-        except BaseException:
+        except BaseException as e:
             _discard(waiters, w)
+            if isinstance(e, RuntimeError) and _greenlet_unavailable():
+                return flag_holder()
             raise
         return True
     t = hub.timers.schedule(monotonic() + timeout, w, None)
     try:
         woken = w.get()
-    except BaseException:
+    except BaseException as e:
         t.cancel()
         _discard(waiters, w)
+        if isinstance(e, RuntimeError) and _greenlet_unavailable():
+            return flag_holder()
         raise
     if woken is None:  # the timer fired first
         _discard(waiters, w)
@@ -118,7 +135,7 @@ class Event:
         try:
             hub = get_hub()
         except RuntimeError:
-            return self._flag  # interpreter shutdown: cannot wait, report the state (see locks.py)
+            return self._flag  # interpreter shutdown: cannot wait (see _greenlet_unavailable)
         if timeout is None:
             # Inlined fast path of _park(): the common ping-pong case.
             w = Waiter(hub)
@@ -129,8 +146,10 @@ class Event:
                 return True
             try:
                 w.get()
-            except BaseException:
+            except BaseException as e:
                 _discard(waiters, w)
+                if isinstance(e, RuntimeError) and _greenlet_unavailable():
+                    return self._flag  # interpreter shutdown
                 raise
             return True
         if _park(self._waiters, hub, timeout, self.is_set):
