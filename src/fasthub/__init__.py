@@ -45,6 +45,9 @@ from fasthub._greenthread import (
 from fasthub import debug, monitor
 from fasthub.monitor import BlockingTimeout
 
+# The OS-thread pool, imported eagerly for the same reason: it keeps the real _thread functions.
+from fasthub import tpool
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -56,6 +59,8 @@ __all__ = [
     "GreenletExit", "LoopExit", "ConcurrentUseError", "BlockingInHubError", "FdClosedError",
     # cooperative safety
     "monitor", "debug", "BlockingTimeout",
+    # OS-thread pool
+    "tpool",
 ]
 
 monitor._start_from_environment()
