@@ -48,6 +48,13 @@ from fasthub.monitor import BlockingTimeout
 # The OS-thread pool, imported eagerly for the same reason: it keeps the real _thread functions.
 from fasthub import tpool
 
+# Green primitives. Imported eagerly too: locks and queues keep a real _thread mutex.
+from fasthub.timeout import Timeout, with_timeout
+from fasthub.event import AsyncResult, Event
+from fasthub.locks import BoundedSemaphore, Condition, Lock, RLock, Semaphore
+from fasthub.queue import Empty, Full, LifoQueue, LightQueue, PriorityQueue, Queue
+from fasthub.pool import GreenPile, GreenPool
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -61,6 +68,10 @@ __all__ = [
     "monitor", "debug", "BlockingTimeout",
     # OS-thread pool
     "tpool",
+    # primitives
+    "Timeout", "with_timeout", "Event", "AsyncResult", "Semaphore", "BoundedSemaphore", "Lock",
+    "RLock", "Condition", "Queue", "LifoQueue", "PriorityQueue", "LightQueue", "Empty", "Full",
+    "GreenPool", "GreenPile",
 ]
 
 monitor._start_from_environment()
