@@ -55,6 +55,9 @@ from fasthub.locks import BoundedSemaphore, Condition, Lock, RLock, Semaphore
 from fasthub.queue import Empty, Full, LifoQueue, LightQueue, PriorityQueue, Queue
 from fasthub.pool import GreenPile, GreenPool
 
+# Monkey patching (importing the patcher also arms the hub reset in a fork()ed child).
+from fasthub.patcher import monkey_patch, patched
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -72,6 +75,8 @@ __all__ = [
     "Timeout", "with_timeout", "Event", "AsyncResult", "Semaphore", "BoundedSemaphore", "Lock",
     "RLock", "Condition", "Queue", "LifoQueue", "PriorityQueue", "LightQueue", "Empty", "Full",
     "GreenPool", "GreenPile",
+    # monkey patching
+    "monkey_patch", "patched",
 ]
 
 monitor._start_from_environment()

@@ -1,0 +1,139 @@
+"""Green ``os``: read/write that wait in the hub, waitpid/wait that do not block it, and a fresh hub
+in the child after fork().
+
+- ``read``/``write`` on a non-blocking fd retry after parking the green thread until the fd is ready
+  (instead of raising BlockingIOError). On a blocking pipe, socket or terminal they first wait until
+  the fd is ready, so the call itself returns at once (a write larger than the free pipe space may
+  still block). On regular files they are the plain calls: a disk read does not wait in epoll.
+- ``waitpid(pid, 0)`` for one child opens a pidfd (Linux 5.3+) and parks until the child exits; for
+  "any child" (-1, 0, a process group), for WUNTRACED/WCONTINUED, or where pidfd is missing it polls
+  with WNOHANG, backing off from 1 ms to 50 ms. ``wait()`` is ``waitpid(-1, 0)``.
+- After ``fork()`` the child drops the hub it inherited (its epoll fd is shared with the parent) and
+  gets a new one on first use; green threads of the parent do not run in the child. This reset is
+  registered when this module is imported, which ``import fasthub`` does.
+
+Every other name is the stdlib's ``os``.
+"""
+
+import errno as _errno
+import os as _os
+import stat as _stat
+import sys as _sys
+
+from fasthub._hub import _drop_hub, sleep as _sleep, wait_read as _wait_read, wait_write as _wait_write
+
+# The real functions, taken before any patching (this module is imported by fasthub.patcher before
+# it patches anything).
+_real_read = _os.read
+_real_write = _os.write
+_real_waitpid = _os.waitpid
+_pidfd_open = getattr(_os, "pidfd_open", None)
+
+for _name in dir(_os):
+    if not _name.startswith("__"):
+        globals()[_name] = getattr(_os, _name)
+del _name
+
+__green__ = ["read", "write", "waitpid", "wait"]
+
+
+def _pollable(fd):
+    # Blocking fds worth waiting on in the hub first: pipes/FIFOs, sockets, terminals.
+    try:
+        mode = _os.fstat(fd).st_mode
+    except OSError:
+        return False
+    return _stat.S_ISFIFO(mode) or _stat.S_ISSOCK(mode) or (_stat.S_ISCHR(mode) and _os.isatty(fd))
+
+
+def read(fd, n):
+    """Read at most ``n`` bytes from ``fd``; parks the green thread while nothing is available.
+    Raises what os.read raises (OSError), FdClosedError if the fd is closed with notify_close()."""
+    try:
+        blocking = _os.get_blocking(fd)
+    except OSError:
+        return _real_read(fd, n)
+    if blocking:
+        if _pollable(fd):
+            _wait_read(fd)
+        return _real_read(fd, n)
+    while True:
+        try:
+            return _real_read(fd, n)
+        except BlockingIOError:
+            _wait_read(fd)
+
+
+def write(fd, data):
+    """Write ``data`` to ``fd``, returning the number of bytes written (maybe fewer, like os.write);
+    parks the green thread while the fd cannot take any."""
+    try:
+        blocking = _os.get_blocking(fd)
+    except OSError:
+        return _real_write(fd, data)
+    if blocking:
+        if _pollable(fd):
+            _wait_write(fd)
+        return _real_write(fd, data)
+    while True:
+        try:
+            return _real_write(fd, data)
+        except BlockingIOError:
+            _wait_write(fd)
+
+
+def _wait_exit_pidfd(pid):
+    # True once the child is ready to be reaped; False if pidfd cannot be used for it.
+    if _pidfd_open is None:
+        return False
+    try:
+        pidfd = _pidfd_open(pid)
+    except OSError as e:
+        if e.errno in (_errno.ENOSYS, _errno.EINVAL, _errno.EPERM, _errno.EMFILE, _errno.ENFILE,
+                       _errno.ESRCH):
+            return False
+        raise
+    try:
+        _wait_read(pidfd)
+    finally:
+        from fasthub._hub import notify_close
+        notify_close(pidfd)
+        _os.close(pidfd)
+    return True
+
+
+def waitpid(pid, options):
+    """Like os.waitpid, but waiting parks only the calling green thread (WNOHANG returns at once).
+    Raises ChildProcessError if there is no such child."""
+    if options & _os.WNOHANG:
+        return _real_waitpid(pid, options)
+    if pid > 0 and not options & (getattr(_os, "WUNTRACED", 0) | getattr(_os, "WCONTINUED", 0)):
+        result = _real_waitpid(pid, options | _os.WNOHANG)
+        if result[0] != 0:
+            return result
+        if _wait_exit_pidfd(pid):
+            return _real_waitpid(pid, options)
+    delay = 0.001
+    while True:
+        result = _real_waitpid(pid, options | _os.WNOHANG)
+        if result[0] != 0:
+            return result
+        _sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
+def wait():
+    """Like os.wait: wait for any child; parks only the calling green thread."""
+    return waitpid(-1, 0)
+
+
+def _after_fork_in_child():
+    # The inherited hub's epoll/kqueue fd is shared with the parent: never touch it, make a new hub.
+    _drop_hub()
+
+
+if hasattr(_os, "register_at_fork"):
+    _os.register_at_fork(after_in_child=_after_fork_in_child)
+
+if _sys.platform == "win32":  # pragma: no cover - fasthub runs on POSIX
+    raise ImportError("fasthub.green.os supports POSIX only")
