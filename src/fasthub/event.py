@@ -115,8 +115,18 @@ class Event:
     def set(self):
         """Set the flag and wake every green thread waiting for it. Never blocks."""
         self._flag = True
-        if self._waiters:
-            _wake_all(self._waiters, True)
+        waiters = self._waiters
+        if waiters:
+            # _wake_all() inlined: set() is half of every hand-off between two green threads.
+            try:
+                while waiters:
+                    w = waiters.popleft()
+                    try:
+                        w.switch(True)
+                    except RuntimeError:
+                        pass  # its hub was destroyed (its OS thread ended)
+            except IndexError:
+                pass  # another OS thread emptied the deque under us
 
     def clear(self):
         """Reset the flag; later wait() calls block until the next set()."""

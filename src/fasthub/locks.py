@@ -232,18 +232,25 @@ def _check_lock_timeout(blocking, timeout):
     return timeout
 
 
-class Lock(Semaphore):
+class Lock:
     """A mutual-exclusion lock with threading.Lock's API: ``acquire(blocking=True, timeout=-1)``,
     ``release()`` (RuntimeError if unlocked), ``locked()``, context manager.
 
     Like threading.Lock it has no owner: any green thread (or OS thread) may release it. Waiters are
-    served in FIFO order.
+    served in FIFO order: a release with waiters hands the lock to the first one.
     """
 
-    __slots__ = ()
+    # The state is a real _thread lock, held while the fasthub Lock is held: taking a free lock is
+    # one atomic C call, with no mutex around it. When waiters exist, release() does not unlock it
+    # but hands it (still locked) to the first waiter, so the lock is never free while anyone waits
+    # and a newcomer cannot barge in. A waiter is only ever popped by a holder handing the lock over:
+    # "popped" means "owns it". The release path re-checks for waiters after unlocking, to close the
+    # race with a waiter of another OS thread that queued just before.
+    __slots__ = ("_os", "_waiters", "__weakref__")
 
     def __init__(self):
-        Semaphore.__init__(self, 1)
+        self._os = _os_lock()
+        self._waiters = deque()
 
     def acquire(self, blocking=True, timeout=-1):
         """Take the lock; return True. If it is held, block the calling green thread until it is
@@ -253,41 +260,93 @@ class Lock(Semaphore):
             timeout = _check_lock_timeout(blocking, timeout)
         else:
             timeout = None
-        m = self._mutex
-        m.acquire()
-        try:
-            if self._value > 0 and not self._waiters:
-                self._value = 0
-                return True
-        finally:
-            m.release()
+        if self._os.acquire(False):
+            return True
         if timeout == 0:
             return False
         return self._wait(timeout)
 
     __enter__ = acquire
 
+    def _wait(self, timeout):
+        try:
+            hub = get_hub()
+        except RuntimeError:
+            return False  # interpreter shutdown: cannot wait (see the module docstring)
+        w = Waiter(hub)
+        waiters = self._waiters
+        waiters.append(w)
+        if self._os.acquire(False):
+            # Released between our first try and the append (by another OS thread). Nobody handed
+            # it to us: only a holder pops waiters, and the lock was free.
+            _remove(waiters, w)
+            return True
+        t = None if timeout is None else hub.timers.schedule(monotonic() + timeout, w, None)
+        try:
+            granted = w.get()
+        except BaseException as e:
+            if t is not None:
+                t.cancel()
+            if not _remove(waiters, w):
+                self._hand_over()  # it was handed to us meanwhile: pass it on
+            if isinstance(e, RuntimeError) and _greenlet_unavailable():
+                return False
+            raise
+        if granted:
+            if t is not None:
+                t.cancel()
+            return True
+        # The timer fired; if a releaser popped us meanwhile (another OS thread), the lock is ours.
+        return not _remove(waiters, w)
+
     def release(self):
         """Release the lock, handing it to the first waiter if any. RuntimeError if it is not held."""
-        m = self._mutex
-        m.acquire()
-        try:
-            if self._value > 0:
+        if self._waiters:
+            if not self._os.locked():
                 raise RuntimeError("release unlocked lock")
-            self._release_locked()
-        finally:
-            m.release()
+            self._hand_over()
+            return
+        self._os.release()  # raises RuntimeError if not held
+        if self._waiters:
+            self._retake_for_waiters()
+
+    def _hand_over(self):
+        # Called holding the lock: give it to the first waiter whose hub still exists, else unlock.
+        waiters = self._waiters
+        while True:
+            try:
+                w = waiters.popleft()
+            except IndexError:
+                break
+            try:
+                w.switch(True)
+                return
+            except RuntimeError:
+                continue  # that waiter's OS thread ended and destroyed its hub
+        self._os.release()
+        if waiters:
+            self._retake_for_waiters()
+
+    def _retake_for_waiters(self):
+        # We unlocked but a waiter queued meanwhile (it may have missed the unlock): take the lock
+        # back to hand it over, unless someone else took it (then their release will see the waiter).
+        if self._os.acquire(False):
+            self._hand_over()
 
     def __exit__(self, typ, value, tb):
         self.release()
 
     def locked(self):
         """True if the lock is held."""
-        return self._value <= 0
+        return self._os.locked()
+
+    def waiting(self):
+        """Number of green threads blocked in acquire()."""
+        return len(self._waiters)
 
     # For Condition: a Lock has no owner, so "owned" means "held".
     def _is_owned(self):
-        return self._value <= 0
+        return self._os.locked()
 
     def _release_save(self):
         self.release()
@@ -297,9 +356,12 @@ class Lock(Semaphore):
 
     def _at_fork_reinit(self):
         # threading calls this in the child after fork(); waiters of the parent do not exist there.
-        self._value = 1
+        self._os = _os_lock()
         self._waiters = deque()
-        self._mutex = _os_lock()
+
+    def __repr__(self):
+        state = "locked" if self._os.locked() else "unlocked"
+        return f"<fasthub.{type(self).__name__} at {id(self):#x} {state} waiters={len(self._waiters)}>"
 
 
 _FINALIZING = object()  # the caller's identity once greenlet can no longer tell us
@@ -312,56 +374,69 @@ def _me():
         return _FINALIZING
 
 
-class RLock:
+class RLock(Lock):
     """A re-entrant lock owned by a green thread (``fasthub.getcurrent()``), with threading.RLock's
     API: the owner may acquire it again; it is free after as many release() calls. release() by a
     non-owner raises RuntimeError. Waiters are served in FIFO order; usable across OS threads.
     """
 
-    __slots__ = ("_block", "_owner", "_count", "__weakref__")
+    __slots__ = ("_owner", "_count")
 
     def __init__(self):
-        self._block = Lock()
+        Lock.__init__(self)
         self._owner = None
         self._count = 0
 
     def acquire(self, blocking=True, timeout=-1):
         """Take the lock (or, for its owner, count one more level); return True, or False if it gave
         up after ``timeout`` seconds (-1: no limit) or at once with ``blocking=False``."""
-        me = _me()
+        try:
+            me = getcurrent()
+        except RuntimeError:
+            me = _FINALIZING
         if self._owner is me or (me is _FINALIZING and self._owner is not None):
-            # During shutdown only one flow of code runs: whoever holds the lock cannot run again,
-            # so treat the caller as the owner rather than wait forever.
+            # (During shutdown only one flow of code runs: whoever holds the lock cannot run again,
+            # so the caller is treated as the owner rather than waiting forever.)
             self._count += 1
             return True
-        if not self._block.acquire(blocking, timeout):
-            return False
-        self._owner = me
-        self._count = 1
-        return True
+        if timeout != -1 or not blocking:
+            timeout = _check_lock_timeout(blocking, timeout)
+        else:
+            timeout = None
+        if self._os.acquire(False) or (timeout != 0 and self._wait(timeout)):
+            self._owner = me
+            self._count = 1
+            return True
+        return False
 
     __enter__ = acquire
 
     def release(self):
         """Release one level; the lock is free (and handed to the first waiter) after the last one.
         RuntimeError if the caller does not own it."""
+        try:
+            me = getcurrent()
+        except RuntimeError:
+            me = _FINALIZING
         owner = self._owner
-        if owner is None:
-            raise RuntimeError("cannot release un-acquired lock")
-        me = _me()
-        if owner is not me and me is not _FINALIZING:
+        if owner is not me and (owner is None or me is not _FINALIZING):
             raise RuntimeError("cannot release un-acquired lock")
         self._count -= 1
-        if self._count == 0:
+        if not self._count:
             self._owner = None
-            self._block.release()
+            if self._waiters:
+                self._hand_over()
+            else:
+                self._os.release()
+                if self._waiters:
+                    self._retake_for_waiters()
 
     def __exit__(self, typ, value, tb):
         self.release()
 
     def locked(self):
         """True if some green thread holds the lock."""
-        return self._owner is not None
+        return self._os.locked()
 
     def _is_owned(self):
         return self._owner is _me()
@@ -373,18 +448,18 @@ class RLock:
         state = (self._count, self._owner)
         self._count = 0
         self._owner = None
-        self._block.release()
+        Lock.release(self)
         return state
 
     def _acquire_restore(self, state):
-        self._block.acquire()
+        Lock.acquire(self)
         self._count, self._owner = state
 
     def _recursion_count(self):
         return self._count if self._owner is _me() else 0
 
     def _at_fork_reinit(self):
-        self._block._at_fork_reinit()
+        Lock._at_fork_reinit(self)
         self._owner = None
         self._count = 0
 

@@ -168,7 +168,13 @@ class LightQueue:
             self._tasks.append(None)
         self._putx(item)
         if self._getters:
-            _wake_one(self._getters)
+            # _wake_one() inlined for the common case.
+            try:
+                self._getters.popleft().switch(True)
+            except IndexError:
+                pass  # another OS thread woke the last getter first
+            except RuntimeError:
+                _wake_one(self._getters)  # that getter's hub is gone: wake the next one
 
     def put_nowait(self, item):
         """put(item, block=False)."""
