@@ -1,0 +1,196 @@
+"""psycopg2 and psycopg 3 against a real PostgreSQL: green waits, concurrency, timeouts."""
+
+import hashlib
+import socket
+import time
+
+import pytest
+
+import fasthub
+from fasthub.timeout import Timeout
+
+from conftest import need
+
+N = 50
+SLEEP = 0.2
+# 50 sequential pg_sleep(0.2) take 10 s; concurrent ones about 0.3 s. The bound leaves room for a
+# loaded 2-core machine (50 connection handshakes included) and still fails on any serialisation.
+BOUND = 3.0
+
+
+@pytest.fixture
+def psycopg2_green():
+    need("psycopg2")
+    from fasthub.integrations import psycopg2 as integ
+    integ.patch()
+    yield __import__("psycopg2")
+    integ.unpatch()
+
+
+@pytest.fixture
+def psycopg_green():
+    need("psycopg")
+    from fasthub.integrations import psycopg as integ
+    integ.patch()
+    yield __import__("psycopg")
+    integ.unpatch()
+
+
+def _ticker(stop):
+    """Counts hub turns while queries run: proves the OS thread is not blocked."""
+    ticks = [0]
+
+    def run():
+        while not stop:
+            fasthub.sleep(0.01)
+            ticks[0] += 1
+    return fasthub.spawn(run), ticks
+
+
+def _run_concurrently(query):
+    stop = []
+    ticker, ticks = _ticker(stop)
+    t0 = time.monotonic()
+    gts = [fasthub.spawn(query, i) for i in range(N)]
+    results = [gt.wait() for gt in gts]
+    elapsed = time.monotonic() - t0
+    stop.append(1)
+    ticker.wait()
+    return results, elapsed, ticks[0]
+
+
+def test_psycopg2_queries_run_concurrently(psycopg2_green, pg_dsn):
+    psycopg2 = psycopg2_green
+
+    def query(i):
+        conn = psycopg2.connect(pg_dsn)
+        try:
+            cur = conn.cursor()
+            cur.execute("SELECT pg_sleep(%s), %s * 2", (SLEEP, i))
+            return cur.fetchone()[1]
+        finally:
+            conn.close()
+
+    results, elapsed, ticks = _run_concurrently(query)
+    assert results == [i * 2 for i in range(N)]
+    assert elapsed < BOUND, f"{N} x pg_sleep({SLEEP}) took {elapsed:.2f}s: not concurrent"
+    assert ticks >= 5, "the hub did not run other green threads while psycopg2 waited"
+
+
+def test_psycopg_queries_run_concurrently(psycopg_green, pg_dsn):
+    psycopg = psycopg_green
+
+    def query(i):
+        with psycopg.connect(pg_dsn) as conn:
+            return conn.execute("SELECT pg_sleep(%s), %s::int * 3", (SLEEP, i)).fetchone()[1]
+
+    results, elapsed, ticks = _run_concurrently(query)
+    assert results == [i * 3 for i in range(N)]
+    assert elapsed < BOUND, f"{N} x pg_sleep({SLEEP}) took {elapsed:.2f}s: not concurrent"
+    assert ticks >= 5, "the hub did not run other green threads while psycopg waited"
+
+
+def test_psycopg_without_patch_blocks_the_hub(pg_dsn):
+    # The reference: psycopg's own C wait blocks the OS thread, so two sleeps serialise. This is
+    # what patch() fixes; if psycopg ever stops doing it, this test says so.
+    psycopg = need("psycopg")
+    from fasthub.integrations import psycopg as integ
+    integ.unpatch()
+    if psycopg.waiting.wait.__name__ != "wait_c":
+        pytest.skip("psycopg's C extension is not in use: nothing blocks to compare against")
+    conns = [psycopg.connect(pg_dsn) for _ in range(2)]
+    try:
+        t0 = time.monotonic()
+        gts = [fasthub.spawn(c.execute, "SELECT pg_sleep(0.3)") for c in conns]
+        for gt in gts:
+            gt.wait()
+        assert time.monotonic() - t0 >= 0.55
+    finally:
+        for c in conns:
+            c.close()
+
+
+def test_psycopg_large_query_round_trips(psycopg_green, pg_dsn):
+    # An 8 MB parameter makes libpq flush in pieces: write waits and read-or-write waits.
+    payload = "x" * (8 << 20)
+    with psycopg_green.connect(pg_dsn) as conn:
+        gts = [fasthub.spawn(lambda: conn.execute("SELECT length(%s), md5(%s)",
+                                                  (payload, payload)).fetchone())]
+        length, digest = gts[0].wait()
+
+    assert length == len(payload)
+    assert digest == hashlib.md5(payload.encode()).hexdigest()
+
+
+def test_psycopg2_timeout_closes_connection(psycopg2_green, pg_dsn):
+    conn = psycopg2_green.connect(pg_dsn)
+    t0 = time.monotonic()
+    with pytest.raises(Timeout):
+        with Timeout(0.2):
+            conn.cursor().execute("SELECT pg_sleep(5)")
+    assert time.monotonic() - t0 < 2.0
+    assert conn.closed, "an interrupted psycopg2 query must not leave the connection usable"
+    with pytest.raises(psycopg2_green.InterfaceError):
+        conn.cursor().execute("SELECT 1")
+
+
+def test_psycopg_timeout_breaks_connection_and_others_go_on(psycopg_green, pg_dsn):
+    psycopg = psycopg_green
+    victim = psycopg.connect(pg_dsn)
+    other = psycopg.connect(pg_dsn, autocommit=True)
+    try:
+        bystander = fasthub.spawn(lambda: other.execute("SELECT pg_sleep(0.3), 'ok'").fetchone()[1])
+        t0 = time.monotonic()
+        with pytest.raises(Timeout):
+            with Timeout(0.1):
+                victim.execute("SELECT pg_sleep(5)")
+        assert time.monotonic() - t0 < 2.0
+        assert victim.closed and victim.broken
+        with pytest.raises(psycopg.OperationalError):
+            victim.execute("SELECT 1")
+        assert bystander.wait() == "ok"
+        assert other.execute("SELECT 41 + 1").fetchone()[0] == 42
+    finally:
+        victim.close()
+        other.close()
+
+
+def test_psycopg_connect_timeout_is_green(psycopg_green):
+    # A server that accepts and never answers: connect_timeout must fire, and other green threads
+    # must run meanwhile.
+    psycopg = psycopg_green
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(5)
+    port = lsock.getsockname()[1]
+    try:
+        stop = []
+        ticker, ticks = _ticker(stop)
+        t0 = time.monotonic()
+        with pytest.raises(psycopg.OperationalError, match="timeout"):
+            psycopg.connect(host="127.0.0.1", port=port, user="x", dbname="x", connect_timeout=1)
+        elapsed = time.monotonic() - t0
+        stop.append(1)
+        ticker.wait()
+        assert 0.9 <= elapsed < 5.0
+        assert ticks[0] >= 20
+    finally:
+        lsock.close()
+
+
+def test_patch_is_idempotent_and_reversible(pg_dsn):
+    psycopg = need("psycopg")
+    psycopg2 = need("psycopg2")
+    from fasthub.integrations import psycopg as p3
+    from fasthub.integrations import psycopg2 as p2
+    before = psycopg.waiting.wait
+    p3.patch()
+    p3.patch()
+    assert p3.is_patched() and psycopg.waiting.wait is p3.wait
+    p3.unpatch()
+    assert not p3.is_patched() and psycopg.waiting.wait is before
+    p2.patch()
+    p2.patch()
+    assert p2.is_patched() and psycopg2.extensions.get_wait_callback() is p2.wait_callback
+    p2.unpatch()
+    assert not p2.is_patched() and psycopg2.extensions.get_wait_callback() is None
