@@ -381,6 +381,9 @@ def monkey_patch(all=True, socket=None, ssl=None, select=None, selectors=None, t
     _copies.clear()
     if "thread" in groups:
         _green_logging_locks()
+    if "socket" in groups:   # C database drivers (psycopg2, psycopg 3) bypass the socket module
+        from fasthub.integrations import patch_drivers
+        patch_drivers()
     culprits = _late_patch_report(newly, thread_patched="thread" in groups)
     if culprits:
         warnings.warn(

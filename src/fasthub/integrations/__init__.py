@@ -67,6 +67,10 @@ class _AfterExec:
 
     def exec_module(self, module):
         self._loader.exec_module(module)
+        # Hand the module back its real loader: nothing should see this wrapper afterwards.
+        module.__loader__ = self._loader
+        if getattr(module, "__spec__", None) is not None:
+            module.__spec__.loader = self._loader
         _patch(self._name)
 
     def __getattr__(self, attr):   # resource readers, get_source ... go to the real loader
