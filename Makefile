@@ -43,7 +43,7 @@ demo: build
 # measured in the same run; rewrites the generated tables of bench/RESULTS.md and bench/results.json.
 # wrk (for wsgi_hello) comes from the system packages; without it that scenario is skipped.
 bench: build
-	$(PY) -m pip install -q pytest-benchmark psutil gevent eventlet uvloop
+	$(PY) -m pip install -q pytest-benchmark psutil gevent eventlet uvloop websockets gevent-websocket
 	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; } \
 	    || echo "bench: wrk not installed, wsgi_hello will be skipped"
 	$(PY) -m pytest bench -q -p no:randomly -o "testpaths=bench" -o "filterwarnings=" -o timeout=1800 \

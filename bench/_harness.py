@@ -146,6 +146,9 @@ class Worker:
             self.proc.kill()
             self.proc.wait()
         finally:
+            self.proc.stdout.close()
+            if not self.proc.stdin.closed:
+                self.proc.stdin.close()
             self._err.close()
 
 

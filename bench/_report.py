@@ -165,8 +165,13 @@ def generate(cache, start):
             continue
         r = s[other]["best"] / s["fasthub"]["best"]
         rc = s[other]["cpu_best"] / s["fasthub"]["cpu_best"]
-        ok = "met" if r >= factor else "**NOT met**"
-        lines.append(f"- {name}:{case} fasthub >= {factor:g}x {other}: {ok} ({r:.2f}x wall, {rc:.2f}x CPU)")
+        if r >= factor and rc >= factor:
+            ok = "met"
+        elif r < factor and rc < factor:
+            ok = "**NOT met**"
+        else:
+            ok = "met on " + ("wall" if r >= factor else "CPU") + " time only"
+        lines.append(f"- {name}:{case} fasthub >= {factor:g}x {other}: {ok} ({r:.2f}x wall, {rc:.2f}x CPU, best rounds)")
     for name, case, other in MEMORY_GOALS:
         s = sums.get((name, case), {})
         if "fasthub" not in s or other not in s:

@@ -238,8 +238,7 @@ def _fasthub_waiter():
     return run
 
 
-@pytest.mark.parametrize("case", list(CASES))
-@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("impl,case", [(i, c) for c in CASES for i in CASE_IMPLS.get(c, IMPLS)])
 def test_switch(measured, benchmark, impl, case):
     measured(__file__, case, impl, benchmark)
 
