@@ -196,3 +196,32 @@ def test_debug_is_quiet_when_nobody_else_waits(debug_on, default_backend_only):
         warnings.simplefilter("always")
         fasthub.spawn(time.sleep, 0.001).wait()
     assert not [w for w in caught if issubclass(w.category, debug.BlockingCallWarning)]
+
+
+def test_after_monkey_patch_the_same_task_is_not_reported(tmp_path, default_backend_only):
+    script = tmp_path / "patched.py"
+    script.write_text(textwrap.dedent("""
+        import fasthub
+        fasthub.monkey_patch()
+        import time
+        reports = []
+        fasthub.monitor.start(threshold=0.1, action=reports.append)
+        ticks = []
+        def ticker():
+            while True:
+                ticks.append(time.monotonic())
+                fasthub.sleep(0.01)
+        def blocker():
+            time.sleep(0.5)   # green after patching: parks this task only
+        t = fasthub.spawn(ticker)
+        fasthub.spawn(blocker).wait()
+        t.kill()
+        gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+        print("REPORTS", len(reports), "TICKS", len(ticks), "MAXGAP", round(max(gaps), 3))
+    """))
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    words = proc.stdout.split()
+    reports, ticks, maxgap = int(words[1]), int(words[3]), float(words[5])
+    assert reports == 0
+    assert ticks >= 20 and maxgap < 0.1  # the ticker kept running while the task slept
