@@ -322,3 +322,6 @@ class GreenPile:
 
     def __len__(self):
         return len(self._pending)
+
+
+from fasthub._connpool import ConnectionPool, PoolClosed, PoolTimeout  # noqa: E402,F401

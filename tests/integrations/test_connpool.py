@@ -1,0 +1,208 @@
+"""fasthub.pool.ConnectionPool against a real PostgreSQL (psycopg2 and psycopg 3)."""
+
+import time
+import uuid
+
+import pytest
+
+import fasthub
+from fasthub.pool import ConnectionPool, PoolClosed, PoolTimeout
+
+from conftest import need
+
+
+@pytest.fixture(params=["psycopg2", "psycopg"])
+def driver(request):
+    """(connect function, name) with the driver made green for this test."""
+    need(request.param)
+    integ = __import__(f"fasthub.integrations.{request.param}", fromlist=["patch"])
+    integ.patch()
+    yield __import__(request.param).connect
+    integ.unpatch()
+
+
+@pytest.fixture
+def app_name():
+    return "fh-" + uuid.uuid4().hex[:12]
+
+
+def server_connections(dsn, app_name):
+    """How many connections PostgreSQL sees with this application_name (asked over a separate,
+    plain connection)."""
+    psycopg2 = need("psycopg2")
+    conn = psycopg2.connect(dsn)
+    try:
+        cur = conn.cursor()
+        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", (app_name,))
+        return cur.fetchone()[0]
+    finally:
+        conn.close()
+
+
+def backend_pid(conn):
+    cur = conn.cursor()
+    cur.execute("SELECT pg_backend_pid()")
+    return cur.fetchone()[0]
+
+
+def test_bounds_connections_and_queues_green_threads(driver, pg_dsn, app_name):
+    pool = ConnectionPool(driver, pg_dsn, application_name=app_name, max_size=5, timeout=10)
+    in_use = [0]
+    peak = [0]
+    seen = []
+
+    def work(i):
+        with pool.connection() as conn:
+            in_use[0] += 1
+            peak[0] = max(peak[0], in_use[0])
+            cur = conn.cursor()
+            cur.execute("SELECT pg_sleep(0.1), %s", (i,))
+            seen.append(cur.fetchone()[1])
+            in_use[0] -= 1
+
+    t0 = time.monotonic()
+    fasthub.joinall([fasthub.spawn(work, i) for i in range(30)], raise_error=True)
+    elapsed = time.monotonic() - t0
+    try:
+        assert sorted(seen) == list(range(30))
+        assert peak[0] == 5, "the pool must use all max_size connections, and never more"
+        assert pool.size == 5 and pool.free() == 5 and pool.waiting() == 0
+        assert server_connections(pg_dsn, app_name) == 5
+        # 30 jobs of 0.1 s through 5 connections: 6 rounds. Not less (bounded), not serial (3 s).
+        assert 0.55 <= elapsed < 2.5, elapsed
+    finally:
+        pool.close()
+    assert server_connections(pg_dsn, app_name) == 0
+
+
+def test_checkout_timeout(driver, pg_dsn):
+    with ConnectionPool(driver, pg_dsn, max_size=1, timeout=0.2) as pool:
+        held = pool.get()
+        t0 = time.monotonic()
+        with pytest.raises(PoolTimeout, match="max_size=1"):
+            pool.get()
+        assert 0.15 <= time.monotonic() - t0 < 1.5
+        # A waiter gets the connection as soon as it is given back.
+        gt = fasthub.spawn(pool.get, 5)
+        fasthub.sleep(0.05)
+        assert pool.waiting() == 1
+        pool.put(held)
+        got = gt.wait()
+        assert got is held
+        pool.put(got)
+
+
+def test_broken_connection_is_replaced(driver, pg_dsn, app_name):
+    with ConnectionPool(driver, pg_dsn, application_name=app_name, max_size=2,
+                        check_idle=0) as pool:
+        conn = pool.get()
+        pid = backend_pid(conn)
+        pool.put(conn)
+        # Kill its server process from outside, as a failover or idle-killer would.
+        killer = need("psycopg2").connect(pg_dsn)
+        killer.autocommit = True
+        killer.cursor().execute("SELECT pg_terminate_backend(%s)", (pid,))
+        killer.close()
+        fasthub.sleep(0.1)
+        with pool.connection() as conn2:
+            assert backend_pid(conn2) != pid
+        assert pool.size == 1
+        assert server_connections(pg_dsn, app_name) == 1
+
+
+def test_connection_closed_by_user_is_discarded(driver, pg_dsn):
+    with ConnectionPool(driver, pg_dsn, max_size=1, timeout=2) as pool:
+        with pool.connection() as conn:
+            first = conn
+            conn.close()
+        assert pool.size == 0
+        with pool.connection() as conn:
+            assert conn is not first
+            cur = conn.cursor()
+            cur.execute("SELECT 5")
+            assert cur.fetchone()[0] == 5
+
+
+def test_idle_connections_expire_down_to_min_size(driver, pg_dsn, app_name):
+    with ConnectionPool(driver, pg_dsn, application_name=app_name, min_size=1, max_size=4,
+                        max_idle=0.2) as pool:
+        assert pool.size == 1
+        conns = [pool.get() for _ in range(3)]
+        for c in conns:
+            pool.put(c)
+        assert pool.size == 3 and server_connections(pg_dsn, app_name) == 3
+        deadline = time.monotonic() + 5
+        while pool.size > 1 and time.monotonic() < deadline:
+            fasthub.sleep(0.05)
+        assert pool.size == 1
+        assert server_connections(pg_dsn, app_name) == 1
+
+
+def test_max_age(driver, pg_dsn):
+    with ConnectionPool(driver, pg_dsn, max_size=1, max_age=0.1) as pool:
+        conn = pool.get()
+        fasthub.sleep(0.15)
+        pool.put(conn)
+        assert pool.size == 0 and conn.closed
+
+
+def test_commit_on_success_rollback_on_error(driver, pg_dsn):
+    table = "fh_pool_" + uuid.uuid4().hex[:10]
+    with ConnectionPool(driver, pg_dsn, max_size=2) as pool:
+        with pool.connection() as conn:
+            conn.cursor().execute(f"CREATE TABLE {table} (v int)")
+        try:
+            with pool.connection() as conn:
+                conn.cursor().execute(f"INSERT INTO {table} VALUES (1)")
+            with pytest.raises(ZeroDivisionError):
+                with pool.connection() as conn:
+                    conn.cursor().execute(f"INSERT INTO {table} VALUES (2)")
+                    1 / 0
+            with pool.connection() as conn:
+                cur = conn.cursor()
+                cur.execute(f"SELECT v FROM {table} ORDER BY v")
+                assert cur.fetchall() == [(1,)]
+        finally:
+            with pool.connection() as conn:
+                conn.cursor().execute(f"DROP TABLE {table}")
+
+
+def test_close_wakes_waiters_and_closes_connections(driver, pg_dsn, app_name, hub_errors):
+    pool = ConnectionPool(driver, pg_dsn, application_name=app_name, min_size=1, max_size=1)
+    held = pool.get()
+    waiter = fasthub.spawn(pool.get)
+    fasthub.sleep(0.05)
+    pool.close()
+    with pytest.raises(PoolClosed):
+        waiter.wait()
+    hub_errors.take()   # the waiter's PoolClosed is also reported as an unhandled green exception
+    with pytest.raises(PoolClosed):
+        pool.get()
+    pool.put(held)      # a connection out during close() is closed when it comes back
+    assert held.closed
+    assert server_connections(pg_dsn, app_name) == 0
+
+
+def test_failed_connect_frees_its_slot(pg_dsn):
+    psycopg2 = need("psycopg2")
+    bad = pg_dsn.replace("fasthub:fasthub@", "fasthub:wrong@")
+    with ConnectionPool(psycopg2, bad, max_size=1) as pool:
+        for _ in range(2):
+            with pytest.raises(psycopg2.OperationalError):
+                pool.get()
+            assert pool.size == 0
+
+
+def test_misuse_is_reported_clearly(pg_dsn):
+    psycopg2 = need("psycopg2")
+    with pytest.raises(ValueError, match="min_size"):
+        ConnectionPool(psycopg2.connect, pg_dsn, min_size=3, max_size=2)
+    with pytest.raises(TypeError, match="connect"):
+        ConnectionPool(object())
+    with ConnectionPool(psycopg2.connect, pg_dsn) as pool:
+        stranger = psycopg2.connect(pg_dsn)
+        try:
+            with pytest.raises(ValueError, match="not checked out"):
+                pool.put(stranger)
+        finally:
+            stranger.close()
