@@ -10,6 +10,27 @@ from fasthub._hub import Hub, set_hub, _drop_hub
 BACKENDS = ["epoll", "poll"] if sys.platform.startswith("linux") else ["kqueue", "poll"]
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "one_backend: the test does not depend on the readiness backend; run it once")
+
+
+def pytest_collection_modifyitems(config, items):
+    # Tests marked one_backend run with the first backend only; the other runs are deselected (not
+    # skipped), so the summary stays readable.
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        param = callspec.params.get("hub") if callspec is not None else None
+        if item.get_closest_marker("one_backend") and param not in (None, BACKENDS[0]):
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 class HubErrors:
     """Exceptions the hub reported during a test; take() claims them so the test does not fail."""
 

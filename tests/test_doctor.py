@@ -8,11 +8,9 @@ import textwrap
 
 import pytest
 
+pytestmark = pytest.mark.one_backend
 
-@pytest.fixture
-def default_backend_only(hub):
-    if hub.backend == "poll":
-        pytest.skip("the doctor does not depend on the backend; runs once")
+
 
 
 def doctor(*args, cwd, extra_path=None):
@@ -29,7 +27,7 @@ def write(path, text):
     return path
 
 
-def test_a_clean_program_passes(tmp_path, default_backend_only):
+def test_a_clean_program_passes(tmp_path):
     app = write(tmp_path / "app.py", """
         import socket, threading, time
         LOCK = threading.Lock()
@@ -43,7 +41,7 @@ def test_a_clean_program_passes(tmp_path, default_backend_only):
     assert "imported" in proc.stdout
 
 
-def test_what_started_before_patching_is_named(tmp_path, default_backend_only):
+def test_what_started_before_patching_is_named(tmp_path):
     # The classic trap: sitecustomize (or a .pth file) imports things before the program can patch.
     early = tmp_path / "early"
     early.mkdir()
@@ -64,7 +62,7 @@ def test_what_started_before_patching_is_named(tmp_path, default_backend_only):
     assert report["ok"] is False and "socket" in report["patched"]
 
 
-def test_known_blocking_c_extension_is_reported(tmp_path, default_backend_only):
+def test_known_blocking_c_extension_is_reported(tmp_path):
     # The doctor keys C extensions by their module name; this stand-in takes the place of
     # mysqlclient's compiled module, which is not installed here.
     pkg = tmp_path / "MySQLdb"
@@ -77,14 +75,14 @@ def test_known_blocking_c_extension_is_reported(tmp_path, default_backend_only):
     assert "RISK [c-extension] mysqlclient" in proc.stdout and "PyMySQL" in proc.stdout
 
 
-def test_module_form_and_import_errors(tmp_path, default_backend_only):
+def test_module_form_and_import_errors(tmp_path):
     write(tmp_path / "broken.py", "import definitely_not_installed_xyz\n")
     proc = doctor("-m", "broken", cwd=tmp_path, extra_path=tmp_path)
     assert proc.returncode == 1
     assert "RISK [import-error]" in proc.stdout and "definitely_not_installed_xyz" in proc.stdout
 
 
-def test_psycopg2_is_a_risk_until_its_wait_callback_is_installed(tmp_path, default_backend_only):
+def test_psycopg2_is_a_risk_until_its_wait_callback_is_installed(tmp_path):
     pytest.importorskip("psycopg2")
     # monkey_patch() installs the wait callback when psycopg2 is importable: the doctor sees it green.
     app = write(tmp_path / "app.py", "import psycopg2\n")
@@ -96,6 +94,6 @@ def test_psycopg2_is_a_risk_until_its_wait_callback_is_installed(tmp_path, defau
     assert proc.returncode == 1 and "psycopg2" in proc.stdout
 
 
-def test_usage_errors(tmp_path, default_backend_only):
+def test_usage_errors(tmp_path):
     proc = doctor(cwd=tmp_path)
     assert proc.returncode == 2 and "name a script" in proc.stderr

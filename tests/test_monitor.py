@@ -11,6 +11,8 @@ import warnings
 
 import pytest
 
+pytestmark = pytest.mark.one_backend
+
 import fasthub
 from fasthub import monitor, debug
 
@@ -21,14 +23,9 @@ def mon():
     monitor.stop()
 
 
-@pytest.fixture
-def default_backend_only(hub):
-    # The monitor watches the loop, not the backend: one run is enough.
-    if hub.backend == "poll":
-        pytest.skip("backend-independent; runs once")
 
 
-def test_original_time_sleep_in_a_task_is_reported_within_the_threshold(mon, default_backend_only):
+def test_original_time_sleep_in_a_task_is_reported_within_the_threshold(mon):
     reports = []
     t0 = time.monotonic()
     mon.start(threshold=0.1, action=lambda r: reports.append((time.monotonic() - t0, r)))
@@ -61,7 +58,7 @@ def test_original_time_sleep_in_a_task_is_reported_within_the_threshold(mon, def
     assert summary.count == 1 and summary.longest > 2.0
 
 
-def test_a_runaway_loop_is_reported_and_broken_by_raise(mon, default_backend_only, hub_errors, caplog):
+def test_a_runaway_loop_is_reported_and_broken_by_raise(mon, hub_errors, caplog):
     mon.start(threshold=0.1, action="raise")
     progress = []
 
@@ -89,7 +86,7 @@ def test_a_runaway_loop_is_reported_and_broken_by_raise(mon, default_backend_onl
     assert "in runaway" in msg and ("n += 1" in msg or "while True" in msg)
 
 
-def test_a_repeat_at_the_same_place_is_counted_not_logged_again(mon, default_backend_only, caplog):
+def test_a_repeat_at_the_same_place_is_counted_not_logged_again(mon, caplog):
     mon.start(threshold=0.05)
 
     def block_once():
@@ -110,7 +107,7 @@ def test_a_repeat_at_the_same_place_is_counted_not_logged_again(mon, default_bac
     assert summary.count == 3 and summary.call == "time.sleep"
 
 
-def test_an_idle_hub_is_not_reported(mon, default_backend_only):
+def test_an_idle_hub_is_not_reported(mon):
     reports = []
     mon.start(threshold=0.05, action=reports.append)
     fasthub.sleep(0.3)  # the hub waits in epoll by choice: idle, not blocked
@@ -151,7 +148,7 @@ def debug_on():
     debug.disable()
 
 
-def test_debug_warns_once_per_call_site_for_the_original_sleep(debug_on, default_backend_only):
+def test_debug_warns_once_per_call_site_for_the_original_sleep(debug_on):
     def sleeper():
         for _ in range(3):
             time.sleep(0.001)  # same site three times: one warning
@@ -166,7 +163,7 @@ def test_debug_warns_once_per_call_site_for_the_original_sleep(debug_on, default
     assert mine[0].filename == __file__ and "time.sleep" in str(mine[0].message)
 
 
-def test_debug_warns_for_a_blocking_socket_and_a_held_lock(debug_on, default_backend_only):
+def test_debug_warns_for_a_blocking_socket_and_a_held_lock(debug_on):
     import threading
 
     a, b = socket.socketpair()
@@ -191,14 +188,14 @@ def test_debug_warns_for_a_blocking_socket_and_a_held_lock(debug_on, default_bac
     b.close()
 
 
-def test_debug_is_quiet_when_nobody_else_waits(debug_on, default_backend_only):
+def test_debug_is_quiet_when_nobody_else_waits(debug_on):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fasthub.spawn(time.sleep, 0.001).wait()
     assert not [w for w in caught if issubclass(w.category, debug.BlockingCallWarning)]
 
 
-def test_after_monkey_patch_the_same_task_is_not_reported(tmp_path, default_backend_only):
+def test_after_monkey_patch_the_same_task_is_not_reported(tmp_path):
     script = tmp_path / "patched.py"
     script.write_text(textwrap.dedent("""
         import fasthub

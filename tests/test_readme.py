@@ -12,11 +12,10 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), re.S) if README.exists() else []
 
 
+@pytest.mark.one_backend
 @pytest.mark.skipif(not BLOCKS, reason="README.md is not beside the tests (installed-wheel run)")
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
-def test_readme_example_runs(index, hub):
-    if hub.backend != "epoll" and hub.backend != "kqueue":
-        pytest.skip("examples run once, with the default backend")
+def test_readme_example_runs(index):
     code = BLOCKS[index]
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
