@@ -114,21 +114,24 @@ def _memory_table(mod, case, res):
 def _rate_table(mod, case, res):
     lines = [f"### {mod.NAME}: {case} — {mod.CASES[case]}", "",
              f"Rate in {mod.UNIT}/s (best round), p99 latency, and server CPU per {mod.UNIT}.", "",
-             "| implementation | rate best | rate median | p99 (ms) | server CPU per op (us) | rounds | note |",
-             "|---|---:|---:|---:|---:|---:|---|"]
+             "| implementation | rate best | rate median | p99 (ms) | server CPU per op (us) | client CPU busy | rounds | note |",
+             "|---|---:|---:|---:|---:|---:|---:|---|"]
     sums = {}
     for impl, r in res.items():
         st = _status(r)
         if st:
-            lines.append(f"| {impl} | | | | | | {st} |")
+            lines.append(f"| {impl} | | | | | | | {st} |")
             continue
         rs = r["rounds"]
         best = max(rs, key=lambda x: x["rate"])
         s = sums[impl] = {"best": best["rate"], "median": statistics.median(x["rate"] for x in rs),
                           "p99": best.get("p99"), "cpu": min(x["server_cpu_per_op"] for x in rs)}
         p99 = f"{s['p99'] * 1e3:.2f}" if s["p99"] is not None else "n/a"
+        # How busy the load generator's CPU was in the best round: near 100% means the rate is
+        # bounded by the client, and server CPU per op is the figure to compare.
+        busy = f"{best['rate'] * best['client_cpu_per_op']:.0%}" if best.get("client_cpu_per_op") else "n/a"
         lines.append(f"| {impl} | {s['best']:,.0f} | {s['median']:,.0f} | {p99} | {s['cpu'] * 1e6:.1f} | "
-                     f"{len(rs)} | {r.get('note', '')} |")
+                     f"{busy} | {len(rs)} | {r.get('note', '')} |")
     if "fasthub" in sums:
         others = [i for i in sums if i != "fasthub"]
         lines += ["", "| fasthub vs | " + " | ".join(others) + " |", "|---|" + "---:|" * len(others),
