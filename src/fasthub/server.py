@@ -18,6 +18,7 @@ The module also holds the small non-blocking I/O helpers the WSGI and WebSocket 
 the cheapest way to do I/O with a readiness-based loop.
 """
 
+import _socket
 import errno
 import os
 import socket as _stdsocket
@@ -46,6 +47,8 @@ _ACCEPT_EXHAUSTED = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
 _WANT_READ = (BlockingIOError, InterruptedError, _ssl.SSLWantReadError)
 _WANT_WRITE = _ssl.SSLWantWriteError
+_c_recv_into = _socket.socket.recv_into
+_c_send = _socket.socket.send
 _RETRY_SEND = (BlockingIOError, InterruptedError, _ssl.SSLWantWriteError, _ssl.SSLWantReadError)
 
 
@@ -62,9 +65,11 @@ def recv_into(sock, buf, timeout=None, timeout_exc=None):
     TimeoutError) after ``timeout`` seconds, FdClosedError if the socket is closed meanwhile, and
     OSError for connection errors. Works for plain and TLS sockets.
     """
+    # Call the C-level methods: a green socket's own recv_into() would wait by its own timeout.
+    recv = _ssl.SSLSocket.recv_into if isinstance(sock, _ssl.SSLSocket) else _c_recv_into
     while True:
         try:
-            return sock.recv_into(buf)
+            return recv(sock, buf)
         except _WANT_READ:
             wait_read(sock.fileno(), timeout, timeout_exc)
         except _WANT_WRITE:
@@ -80,8 +85,9 @@ def sendall(sock, data, timeout=None, timeout_exc=None):
     (a client that stops reading is given up on after that long). Raises OSError (e.g.
     BrokenPipeError) if the peer went away, ``timeout_exc`` (default TimeoutError) on timeout.
     """
+    send = _ssl.SSLSocket.send if isinstance(sock, _ssl.SSLSocket) else _c_send
     try:
-        sent = sock.send(data)
+        sent = send(sock, data)
     except _RETRY_SEND:
         sent = 0
     if sent == len(data):
@@ -91,7 +97,7 @@ def sendall(sock, data, timeout=None, timeout_exc=None):
     fd = sock.fileno()
     while sent < total:
         try:
-            sent += sock.send(view[sent:])
+            sent += send(sock, view[sent:])
             continue
         except (BlockingIOError, InterruptedError, _WANT_WRITE):
             wait_write(fd, timeout, timeout_exc)
