@@ -669,3 +669,49 @@ def test_corrupt_compressed_data_fails_the_connection():
     raw.expect_close(1007)
     alive(srv)
     srv.stop()
+
+
+# --- the demo (make demo) -----------------------------------------------------------------------
+
+def test_demo_chat_in_a_subprocess():
+    import json
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "fasthub.demo", "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        # Read the URL line without blocking the hub: the pipe is read in an OS thread.
+        w = fasthub.Waiter()
+        import threading
+        threading.Thread(target=lambda: w.switch(proc.stdout.readline()), daemon=True).start()
+        line = w.get()
+        assert "http://127.0.0.1:" in line, line
+        base = line.split("open ")[1].split()[0]
+        port = int(base.rsplit(":", 1)[1].strip("/"))
+        s = tcp_connect(("127.0.0.1", port))
+        s.settimeout(10)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        page = b""
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            page += d
+        s.close()
+        assert page.startswith(b"HTTP/1.1 200") and b"new WebSocket(" in page
+        a = websocket.connect(f"ws://127.0.0.1:{port}/ws")
+        assert "joined" in json.loads(a.wait(timeout=10))["text"]
+        b = websocket.connect(f"ws://127.0.0.1:{port}/ws")
+        assert "joined" in json.loads(a.wait(timeout=10))["text"]
+        assert "joined" in json.loads(b.wait(timeout=10))["text"]
+        a.send(json.dumps({"name": "ann", "text": "hi all"}))
+        assert json.loads(a.wait(timeout=10)) == {"name": "ann", "text": "hi all"}
+        assert json.loads(b.wait(timeout=10)) == {"name": "ann", "text": "hi all"}
+        b.close()
+        assert "left" in json.loads(a.wait(timeout=10))["text"]
+        a.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        proc.stdout.close()

@@ -1,0 +1,5 @@
+import sys
+
+from fasthub.demo.chat import main
+
+sys.exit(main())
