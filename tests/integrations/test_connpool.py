@@ -8,7 +8,7 @@ import pytest
 import fasthub
 from fasthub.pool import ConnectionPool, PoolClosed, PoolTimeout
 
-from conftest import need
+from integ_support import need
 
 
 @pytest.fixture(params=["psycopg2", "psycopg"])

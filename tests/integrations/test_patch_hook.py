@@ -1,6 +1,6 @@
 """monkey_patch() makes the C database drivers green, whichever is imported first (own process)."""
 
-from conftest import need, run_python
+from integ_support import need, run_python
 
 
 def test_monkey_patch_patches_drivers_imported_later(pg_dsn):

@@ -9,7 +9,7 @@ import pytest
 import fasthub
 from fasthub.timeout import Timeout
 
-from conftest import need
+from integ_support import need
 
 N = 50
 SLEEP = 0.2

@@ -1,0 +1,178 @@
+"""gunicorn -k fasthub.gunicorn.Worker, end to end: a real gunicorn arbiter and worker on 127.0.0.1,
+driven by plain blocking clients in OS threads."""
+
+import http.client
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from integ_support import need
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class Gunicorn:
+    def __init__(self, *options, backend=None):
+        gunicorn = need("gunicorn")
+        need("gunicorn.config")
+        args = [sys.executable, "-m", "gunicorn", "-k", "fasthub.gunicorn.Worker", "-w", "1",
+                "-b", "127.0.0.1:0", "--log-level", "info", *options]
+        if any(getattr(s, "name", "") == "control_socket_disable"
+               for s in gunicorn.config.KNOWN_SETTINGS):
+            args.append("--no-control-socket")   # gunicorn >= 24 opens ~/.gunicorn/gunicorn.ctl
+        args.append("gunicorn_app:app")
+        self.log = tempfile.TemporaryFile(mode="w+")
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+            [os.path.join(os.path.dirname(os.path.dirname(HERE)), "src"), HERE]))
+        if backend:
+            env["FASTHUB_BACKEND"] = backend   # the worker's hub runs on this test's backend
+        self.proc = subprocess.Popen(args, cwd=HERE, env=env, stdout=self.log, stderr=self.log)
+        self.port = self._wait_listening()
+
+    def _wait_listening(self):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            m = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", self.output())
+            if m and "Booting worker" in self.output():
+                port = int(m.group(1))
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    time.sleep(0.2)   # the worker process imports and starts serving
+                    return port
+                except OSError:
+                    pass
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.stop()
+        pytest.fail(f"gunicorn did not start:\n{self.output()}")
+
+    def output(self):
+        self.log.seek(0)
+        return self.log.read()
+
+    def get(self, path, timeout=10):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            return resp.status, resp.read().decode()
+        finally:
+            conn.close()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    g = Gunicorn("--worker-connections", "10", "--keep-alive", "1", "--graceful-timeout", "5")
+    yield g
+    g.stop()
+
+
+def parallel_get(server, paths):
+    with ThreadPoolExecutor(len(paths)) as ex:
+        t0 = time.monotonic()
+        results = list(ex.map(server.get, paths))
+        return results, time.monotonic() - t0
+
+
+def test_serves_concurrently_up_to_worker_connections(server):
+    # 30 requests of 0.3 s on one worker limited to 10 connections: 3 rounds (about 0.9 s).
+    # Serially they would take 9 s; unlimited, 0.3 s.
+    paths = [f"/sleep/0.3?{i}" for i in range(30)]
+    results, elapsed = parallel_get(server, paths)
+    assert all(status == 200 for status, _ in results)
+    assert {body.split()[2] for _, body in results} == {"/sleep/0.3"}
+    assert len({body.split()[0] for _, body in results}) == 1   # all from the one worker
+    assert 0.85 <= elapsed < 4.0, elapsed
+
+
+def test_keep_alive_reuses_and_then_closes_idle_connections(server):
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    try:
+        ports = set()
+        for _ in range(3):
+            conn.request("GET", "/")
+            resp = conn.getresponse()
+            assert resp.status == 200
+            ports.add(resp.read().decode().split()[1])
+        assert len(ports) == 1, "three requests should share one keep-alive connection"
+        # --keep-alive 1: the server closes the idle connection after about a second.
+        sock = conn.sock
+        sock.settimeout(5)
+        t0 = time.monotonic()
+        assert sock.recv(1) == b""
+        assert 0.5 <= time.monotonic() - t0 < 4.0
+    finally:
+        conn.close()
+
+
+def test_sigterm_lets_requests_in_flight_finish(backend):
+    g = Gunicorn("--graceful-timeout", "10", backend=backend)
+    try:
+        with ThreadPoolExecutor(3) as ex:
+            inflight = [ex.submit(g.get, f"/sleep/1.0?{i}") for i in range(3)]
+            time.sleep(0.4)
+            t0 = time.monotonic()
+            g.proc.send_signal(signal.SIGTERM)
+            results = [f.result() for f in inflight]
+        assert [status for status, _ in results] == [200, 200, 200]
+        assert g.proc.wait(10) == 0
+        # It waited for the requests (about 0.6 s left), not for the whole graceful timeout.
+        assert time.monotonic() - t0 < 5.0
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", g.port), timeout=1).close()
+    finally:
+        g.stop()
+
+
+def test_graceful_timeout_cancels_requests_that_take_too_long(backend):
+    g = Gunicorn("--graceful-timeout", "1", backend=backend)
+    try:
+        with ThreadPoolExecutor(1) as ex:
+            slow = ex.submit(g.get, "/sleep/30")
+            time.sleep(0.4)
+            t0 = time.monotonic()
+            g.proc.send_signal(signal.SIGTERM)
+            with pytest.raises((http.client.HTTPException, OSError)):
+                slow.result()
+            g.proc.wait(10)
+            assert time.monotonic() - t0 < 5.0
+    finally:
+        g.stop()
+
+
+def test_max_requests_restarts_the_worker(backend):
+    g = Gunicorn("--max-requests", "3", "--graceful-timeout", "5", backend=backend)
+    try:
+        pids = []
+        deadline = time.monotonic() + 20
+        while len(set(pids)) < 2 and time.monotonic() < deadline:
+            try:
+                status, body = g.get("/", timeout=5)
+            except OSError:
+                time.sleep(0.1)   # between the old worker leaving and the new one listening
+                continue
+            assert status == 200
+            pids.append(body.split()[0])
+        assert len(set(pids)) == 2, g.output()
+        assert pids[:3] == [pids[0]] * 3
+    finally:
+        g.stop()
