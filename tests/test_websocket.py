@@ -715,3 +715,25 @@ def test_demo_chat_in_a_subprocess():
         proc.terminate()
         proc.wait(10)
         proc.stdout.close()
+
+
+def test_wss_over_tls(tmp_path):
+    import ssl
+    import subprocess
+    cert, key = str(tmp_path / "c.pem"), str(tmp_path / "k.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    srv = WSGIServer(("127.0.0.1", 0), WebSocketWSGI(echo_handler), log=None, ssl_context=ctx)
+    srv.start()
+    ws = websocket.connect(f"wss://localhost:{srv.address[1]}/ws",
+                           ssl_context=ssl.create_default_context(cafile=cert))
+    big = "tls " * 50_000
+    ws.send(big)
+    ws.send(b"\x01" * 70_000)
+    assert ws.wait() == big and ws.wait() == b"\x01" * 70_000
+    ws.close()
+    assert ws.close_code == 1000
+    srv.stop()

@@ -36,46 +36,16 @@ def connect(addr, family=_stdsocket.AF_INET, bind=None):
     Blocks the calling green thread until connected; raises OSError (ConnectionRefusedError, ...)
     on failure. ``bind``: a local address to bind to first.
     """
-    green_cls = _green_socket_cls()
-    if green_cls is not None:
-        sock = green_cls(family, _stdsocket.SOCK_STREAM)
-        try:
-            if bind is not None:
-                sock.bind(bind)
-            sock.connect(addr)
-        except BaseException:
-            sock.close()
-            raise
-        return sock
-    # Without the green socket module: connect a non-blocking stdlib socket through the hub.
-    from fasthub._hub import wait_write
-    sock = _stdsocket.socket(family, _stdsocket.SOCK_STREAM)
+    from fasthub.green.socket import socket as green_socket
+    sock = green_socket(family, _stdsocket.SOCK_STREAM)
     try:
         if bind is not None:
             sock.bind(bind)
-        sock.setblocking(False)
-        err = sock.connect_ex(addr)
-        if err not in (0,):
-            import errno as _errno
-            if err not in (_errno.EINPROGRESS, _errno.EAGAIN, _errno.EWOULDBLOCK):
-                raise OSError(err, _errno.errorcode.get(err, str(err)))
-            wait_write(sock.fileno())
-            err = sock.getsockopt(_stdsocket.SOL_SOCKET, _stdsocket.SO_ERROR)
-            if err:
-                import os as _os
-                raise OSError(err, _os.strerror(err))
+        sock.connect(addr)
     except BaseException:
         sock.close()
         raise
     return sock
-
-
-def _green_socket_cls():
-    try:
-        from fasthub.green.socket import socket as green_socket
-    except ImportError:
-        return None
-    return green_socket
 
 
 def serve(sock, handle, concurrency=1000):
@@ -94,7 +64,8 @@ def serve(sock, handle, concurrency=1000):
 def wrap_ssl(sock, *args, **kwargs):
     """Wrap ``sock`` in TLS (eventlet.wrap_ssl): ``keyfile``, ``certfile``, ``server_side``,
     ``cert_reqs``, ``ca_certs``, ``ciphers``, ``ssl_context`` (instead of the files),
-    ``do_handshake_on_connect``, ``server_hostname``.
+    ``do_handshake_on_connect``, ``server_hostname``. Unlike eventlet, a client side verifies the
+    server's certificate by default (pass ``cert_reqs=ssl.CERT_NONE`` to opt out).
 
     A wrapped listening socket can be given to StreamServer / fasthub.wsgi.server (the TLS handshake
     then runs in each connection's green thread). Does not block; a client socket performs its
@@ -122,9 +93,6 @@ def wrap_ssl(sock, *args, **kwargs):
     if ctx is None:
         purpose = _ssl.Purpose.CLIENT_AUTH if server_side else _ssl.Purpose.SERVER_AUTH
         ctx = _ssl.create_default_context(purpose, cafile=ca_certs)
-        if not server_side and cert_reqs is None and ca_certs is None:
-            # eventlet's wrap_ssl did not verify by default; keep that only when asked explicitly.
-            pass
         if cert_reqs is not None:
             if cert_reqs == _ssl.CERT_NONE:
                 ctx.check_hostname = False
@@ -133,23 +101,18 @@ def wrap_ssl(sock, *args, **kwargs):
             ctx.load_cert_chain(certfile, keyfile)
         if ciphers:
             ctx.set_ciphers(ciphers)
-    try:
-        from fasthub.green import ssl as green_ssl
-    except ImportError:
-        green_ssl = None
-    if green_ssl is not None and hasattr(green_ssl, "wrap_socket_with_context"):
-        return green_ssl.wrap_socket_with_context(ctx, sock, server_side=server_side,
-                                                  do_handshake_on_connect=do_handshake,
-                                                  suppress_ragged_eofs=ragged,
-                                                  server_hostname=server_hostname)
-    if green_ssl is not None and hasattr(green_ssl, "SSLContext") and not _is_listening(sock):
-        gctx = _as_green_context(green_ssl, ctx)
-        if gctx is not None:
-            return gctx.wrap_socket(sock, server_side=server_side,
-                                    do_handshake_on_connect=do_handshake,
-                                    suppress_ragged_eofs=ragged, server_hostname=server_hostname)
+    from fasthub.server import _green_socket_class, _green_ssl_module
+    green_ssl = _green_ssl_module()
+    green_cls = _green_socket_class()
+    listening = _is_listening(sock)
+    if green_ssl is not None and green_cls is not None and isinstance(sock, green_cls):
+        # A green SSLSocket: its handshake and I/O park only the calling green thread.
+        return green_ssl.SSLContext.wrap_socket(ctx, sock, server_side=server_side,
+                                                do_handshake_on_connect=do_handshake and not listening,
+                                                suppress_ragged_eofs=ragged,
+                                                server_hostname=server_hostname)
     return ctx.wrap_socket(sock, server_side=server_side,
-                           do_handshake_on_connect=do_handshake and not _is_listening(sock),
+                           do_handshake_on_connect=do_handshake and not listening,
                            suppress_ragged_eofs=ragged, server_hostname=server_hostname)
 
 
@@ -158,12 +121,3 @@ def _is_listening(sock):
         return bool(sock.getsockopt(_stdsocket.SOL_SOCKET, _stdsocket.SO_ACCEPTCONN))
     except (OSError, AttributeError):
         return False
-
-
-def _as_green_context(green_ssl, ctx):
-    # The green ssl module's SSLContext subclass wraps into green SSL sockets; copy the settings
-    # into one only if it is a real subclass of ssl.SSLContext (so the object is a drop-in).
-    cls = green_ssl.SSLContext
-    if isinstance(ctx, cls):
-        return ctx
-    return None

@@ -49,6 +49,23 @@ _WANT_READ = (BlockingIOError, InterruptedError, _ssl.SSLWantReadError)
 _WANT_WRITE = _ssl.SSLWantWriteError
 _c_recv_into = _socket.socket.recv_into
 _c_send = _socket.socket.send
+
+
+def _ssl_recv_into(sock, buf):
+    # Straight on the C TLS object: on a non-blocking fd it raises SSLWantReadError instead of
+    # waiting (a green SSLSocket's read(), or ssl.SSLSocket once monkey-patched, would wait by the
+    # socket's own timeout and ignore ours).
+    obj = sock._sslobj
+    if obj is None:
+        raise OSError(errno.EBADF, "fasthub: the TLS socket is closed")
+    return obj.read(len(buf), buf)
+
+
+def _ssl_send(sock, data):
+    obj = sock._sslobj
+    if obj is None:
+        raise OSError(errno.EBADF, "fasthub: the TLS socket is closed")
+    return obj.write(data)
 _RETRY_SEND = (BlockingIOError, InterruptedError, _ssl.SSLWantWriteError, _ssl.SSLWantReadError)
 
 
@@ -66,7 +83,8 @@ def recv_into(sock, buf, timeout=None, timeout_exc=None):
     OSError for connection errors. Works for plain and TLS sockets.
     """
     # Call the C-level methods: a green socket's own recv_into() would wait by its own timeout.
-    recv = _ssl.SSLSocket.recv_into if isinstance(sock, _ssl.SSLSocket) else _c_recv_into
+    # (A TLS socket is recognised by its _sslobj, which survives monkey-patching of ssl.SSLSocket.)
+    recv = _c_recv_into if getattr(sock, "_sslobj", None) is None else _ssl_recv_into
     while True:
         try:
             return recv(sock, buf)
@@ -85,7 +103,7 @@ def sendall(sock, data, timeout=None, timeout_exc=None):
     (a client that stops reading is given up on after that long). Raises OSError (e.g.
     BrokenPipeError) if the peer went away, ``timeout_exc`` (default TimeoutError) on timeout.
     """
-    send = _ssl.SSLSocket.send if isinstance(sock, _ssl.SSLSocket) else _c_send
+    send = _c_send if getattr(sock, "_sslobj", None) is None else _ssl_send
     try:
         sent = send(sock, data)
     except _RETRY_SEND:
@@ -145,6 +163,14 @@ def to_green(raw):
     family, type_, proto = raw.family, raw.type, raw.proto
     fd = raw.detach()
     return cls(family, type_, proto, fileno=fd)
+
+
+def _green_ssl_module():
+    try:
+        from fasthub.green import ssl as gssl
+    except ImportError:
+        return None
+    return gssl
 
 
 def _green_ssl(raw_ssl):
@@ -526,8 +552,9 @@ class StreamServer:
         backoff = 0.01
         new_socket = _stdsocket.socket
         green_cls = None
-        if not self._raw_connections and self.ssl_context is None:
-            # Build the handler's green socket straight from the fd (it makes the fd non-blocking).
+        if not self._raw_connections or self.ssl_context is not None:
+            # Build the handler's green socket straight from the fd (it makes the fd non-blocking);
+            # TLS connections are always green sockets, wrapped in a green SSLSocket later.
             green_cls = _green_socket_class()
         SOCK_STREAM = _stdsocket.SOCK_STREAM
         try:
@@ -610,6 +637,23 @@ class StreamServer:
         self.handle(green, addr)
 
     def _tls_handshake(self, sock):
+        gssl = _green_ssl_module()
+        if gssl is not None and isinstance(sock, _green_socket_class()):
+            # A green SSLSocket: blocking calls on it park only this green thread, and it can be
+            # handed to the application as is (WebSocket take-over through get_socket()).
+            try:
+                tls = gssl.SSLContext.wrap_socket(self.ssl_context, sock, server_side=True,
+                                                  do_handshake_on_connect=False)
+            except (OSError, ValueError):
+                return None
+            tls.settimeout(self.handshake_timeout)
+            try:
+                tls.do_handshake()
+            except (_ssl.SSLError, OSError, ValueError):
+                close_socket(tls)    # not TLS, bad certificate, peer gone, too slow: drop it
+                return None
+            tls.settimeout(None)
+            return tls
         try:
             tls = self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
         except (OSError, ValueError):

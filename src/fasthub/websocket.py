@@ -790,8 +790,17 @@ def _open(host, port, timeout):
 
 
 def _tls(sock, ctx, host, timeout):
-    # Drive the handshake on a non-blocking SSLSocket; recv_into()/sendall() then work on it.
     from fasthub._hub import wait_read, wait_write
+    from fasthub.server import _green_socket_class, _green_ssl_module
+    gssl = _green_ssl_module()
+    if gssl is not None and isinstance(sock, _green_socket_class()):
+        tls = gssl.SSLContext.wrap_socket(ctx, sock, server_hostname=host,
+                                          do_handshake_on_connect=False)
+        tls.settimeout(timeout)
+        tls.do_handshake()
+        tls.settimeout(None)
+        return tls
+    # Drive the handshake on a non-blocking SSLSocket; recv_into()/sendall() then work on it.
     family, type_, proto = sock.family, sock.type, sock.proto
     raw = _stdsocket.socket(family, type_, proto, fileno=sock.detach())
     raw.setblocking(False)
