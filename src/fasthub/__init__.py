@@ -58,6 +58,10 @@ from fasthub.pool import GreenPile, GreenPool
 # Monkey patching (importing the patcher also arms the hub reset in a fork()ed child).
 from fasthub.patcher import monkey_patch, patched
 
+# Servers (eventlet's convenience names and gevent's StreamServer).
+from fasthub.server import StreamServer
+from fasthub.convenience import StopServe, connect, listen, serve, wrap_ssl
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -77,6 +81,8 @@ __all__ = [
     "GreenPool", "GreenPile",
     # monkey patching
     "monkey_patch", "patched",
+    # servers
+    "StreamServer", "listen", "connect", "serve", "StopServe", "wrap_ssl",
 ]
 
 monitor._start_from_environment()
