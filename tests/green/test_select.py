@@ -3,7 +3,6 @@ select module is the reference for results and errors."""
 
 import os
 import select as std_select
-import socket as std
 import time
 
 import pytest

@@ -56,6 +56,9 @@ AF_INET6 = _std.AF_INET6
 SOCK_STREAM = _std.SOCK_STREAM
 SOL_SOCKET = _std.SOL_SOCKET
 SO_ERROR = _std.SO_ERROR
+AddressFamily = _std.AddressFamily
+SocketKind = _std.SocketKind
+gethostname = _std.gethostname
 
 _c_family = _ssock.family.__get__
 _c_type = _ssock.type.__get__
