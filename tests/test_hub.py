@@ -354,3 +354,21 @@ def test_environment_selects_the_poll_backend(monkeypatch):
     h = Hub()
     assert h.backend == "poll"
     h.destroy()
+
+
+def test_loop_exit_is_not_hidden_by_idle_fasthub_threads(hub):
+    # Regression: idle tpool workers (real OS threads) made the hub wait forever instead of raising.
+    from fasthub import tpool
+
+    assert tpool.execute(lambda: 1) == 1  # starts a worker that then idles
+    with pytest.raises(LoopExit):
+        Waiter().get()
+
+
+def test_a_user_os_thread_may_still_wake_a_waiter(hub):
+    # ... while a thread of the user's own is alive, waiting for it is right, not a deadlock.
+    w = Waiter()
+    t = threading.Thread(target=lambda: (time.sleep(0.05), w.switch("late")))
+    t.start()
+    assert w.get() == "late"
+    t.join()

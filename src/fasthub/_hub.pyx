@@ -666,12 +666,27 @@ def _throw_to_parent(Hub hub, exc):
     PyGreenlet_Throw(<greenlet>hub.parent, type(exc), exc, exc.__traceback__)
 
 
+# fasthub's own threads (tpool workers, the monitor) register here: idle, they can wake nobody (a
+# running tpool job is counted in hub.external_refs instead), so they must not hide a deadlock.
+cdef set _internal_threads = set()
+
+
+def register_internal_thread(ident):
+    """Mark OS thread ``ident`` as fasthub's own (see _other_threads_alive)."""
+    _internal_threads.add(ident)
+
+
+def unregister_internal_thread(ident):
+    """Forget an internal thread that is ending."""
+    _internal_threads.discard(ident)
+
+
 cdef bint _other_threads_alive():
-    # Another OS thread may still hand us work through call_soon_threadsafe (a tpool job, a thread
-    # setting an Event): then waiting for the wake-up fd is right, not a deadlock. _thread._count()
-    # counts live threads started by Python; sys._current_frames() would miss this thread, which has
-    # no Python frame while the hub (compiled code) runs.
-    return _os_thread_count() > 0
+    # Another OS thread may still hand us work through call_soon_threadsafe (a thread setting an
+    # Event): then waiting for the wake-up fd is right, not a deadlock. _thread._count() counts live
+    # threads started by Python (sys._current_frames() would miss this thread, which has no Python
+    # frame while the hub runs); fasthub's own idle threads are subtracted.
+    return _os_thread_count() > len(_internal_threads)
 
 
 # --- per-thread hubs ---------------------------------------------------------------------------------

@@ -29,7 +29,8 @@ import traceback
 from _thread import allocate_lock as _os_lock, start_new_thread as _os_start_thread
 from time import monotonic as _monotonic, sleep as _os_sleep
 
-from fasthub._hub import all_hubs
+from fasthub._hub import all_hubs, register_internal_thread, unregister_internal_thread
+from _thread import get_ident as _os_get_ident
 
 __all__ = ["BlockingTimeout", "BlockReport", "Monitor", "start", "stop", "report", "active"]
 
@@ -124,6 +125,8 @@ class Monitor:
         self._stopped.release()
 
     def _run(self):
+        ident = _os_get_ident()
+        register_internal_thread(ident)
         try:
             while self._running:
                 _os_sleep(self.interval)
@@ -133,6 +136,7 @@ class Monitor:
                     except Exception:  # the watchdog must survive anything it observes
                         log.exception("fasthub.monitor: error while checking %r", hub)
         finally:
+            unregister_internal_thread(ident)
             self._stopped.release()
 
     def _check(self, hub):

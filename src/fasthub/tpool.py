@@ -21,7 +21,9 @@ import os
 import _thread
 from collections import deque
 
-from fasthub._hub import BlockingInHubError, Waiter, get_hub
+from fasthub._hub import (
+    BlockingInHubError, Waiter, get_hub, register_internal_thread, unregister_internal_thread,
+)
 
 # Real threads and locks, captured before anything can patch them (see the module docstring).
 _start_new_thread = _thread.start_new_thread
@@ -89,6 +91,9 @@ class _Pool:
         wake.acquire()
         with self.mutex:
             self.done_locks[ident] = done
+        # An idle worker can wake no hub (a running job is counted in hub.external_refs): tell the
+        # hub's deadlock detector not to wait for it.
+        register_internal_thread(ident)
         try:
             while True:
                 with self.mutex:
@@ -105,6 +110,7 @@ class _Pool:
                 _run(job)
                 job = None  # drop the result and arguments now, not at the next job
         finally:
+            unregister_internal_thread(ident)
             with self.mutex:
                 self.nthreads -= 1
                 self.done_locks.pop(ident, None)
