@@ -59,6 +59,7 @@ def test_listener_reconnects_after_redis_drops_it(redis_url, channel, hub_errors
     a, b = Broadcast(redis_url, channel), Broadcast(redis_url, channel)
     try:
         got = _collect(b)
+        a.start()      # a listens too (publishing alone needs no subscription)
         a.publish("before")
         assert _wait_for(lambda: got == ["before"])
         # Redis kicks every pub/sub connection (as a restart or failover would).
@@ -103,8 +104,14 @@ def test_slow_client_is_dropped_without_delaying_others(redis_url, channel):
 
 
 def test_redis_errors_are_reported(channel):
-    with pytest.raises(OSError):
-        Broadcast("redis://127.0.0.1:1/0", channel, timeout=1).publish("x")
+    nowhere = Broadcast("redis://127.0.0.1:1/0", channel, timeout=1)
+    with pytest.raises(ConnectionRefusedError):
+        nowhere.publish("x")
+    with pytest.raises(TimeoutError, match="not subscribed"):
+        nowhere.join(print)
+    nowhere.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        nowhere.publish("x")
     with pytest.raises(ValueError, match="redis://"):
         from fasthub.integrations.redis_broadcast import _Resp
         _Resp("http://127.0.0.1:80/", 1)

@@ -166,7 +166,7 @@ class Broadcast:
 
     def start(self):
         """Start the listener green thread (once) and park until Redis confirmed the subscription.
-        Raises TimeoutError if that takes longer than ``timeout``. publish()/join() call it."""
+        Raises TimeoutError if that takes longer than ``timeout``. join() calls it."""
         if self._closed:
             raise RuntimeError("fasthub.integrations.redis_broadcast: this Broadcast is closed")
         if self._listener is None:
@@ -276,7 +276,8 @@ class Broadcast:
         """Send ``message`` (str or bytes) to every process's clients, this one's included. Parks
         the calling green thread for one Redis round trip; returns how many processes listen.
         Raises OSError/RedisError if Redis cannot be reached (after one reconnect attempt)."""
-        self.start()
+        if self._closed:
+            raise RuntimeError("fasthub.integrations.redis_broadcast: this Broadcast is closed")
         with self._pub_lock:
             for attempt in (1, 2):
                 try:
