@@ -310,8 +310,8 @@ def demo_app(environ, start_response):
         pid = os.getpid()
 
         def chat(ws):
-            ws.send(f"hello {pid}")
-            with broadcast.joined(ws):
+            with broadcast.joined(ws):      # subscribed (in this process) once this returns
+                ws.send(f"hello {pid}")
                 for message in ws:
                     broadcast.publish(f"{pid}: {message}")
 
