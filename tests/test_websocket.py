@@ -7,6 +7,7 @@ import hashlib
 import io
 import os
 import struct
+import time
 import zlib
 
 import pytest
@@ -737,3 +738,15 @@ def test_wss_over_tls(tmp_path):
     ws.close()
     assert ws.close_code == 1000
     srv.stop()
+
+
+def test_server_stop_sends_going_away_to_websockets():
+    srv = serve()
+    ws = websocket.connect(url(srv))
+    ws.send("x")
+    assert ws.wait() == "x"
+    t0 = time.monotonic()
+    srv.stop(timeout=0.2)
+    assert time.monotonic() - t0 < 3
+    assert ws.wait(timeout=5) is None and ws.close_code == 1001
+    ws.close()

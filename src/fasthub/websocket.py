@@ -36,6 +36,8 @@ import struct
 import zlib
 from urllib.parse import urlsplit
 
+from greenlet import GreenletExit
+
 from fasthub._hub import FdClosedError, get_hub
 from fasthub.server import close_socket, recv_into, sendall
 
@@ -657,6 +659,12 @@ class WebSocketWSGI:
             self.handler(ws)
         except ConnectionClosed:
             pass
+        except GreenletExit:
+            # Killed, e.g. by a server stop that ran out of grace: say "going away" and drop the
+            # connection now rather than wait for the peer's close frame.
+            ws._send_close(CLOSE_GOING_AWAY, "server going away")
+            ws._lost()
+            raise
         finally:
             if not ws._sock_closed:
                 try:
