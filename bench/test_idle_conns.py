@@ -68,6 +68,11 @@ def load(port, pid, case):
         if p.poll() is None:
             p.kill()
         p.wait()
+        for f in (p.stdin, p.stdout, p.stderr):
+            try:
+                f.close()
+            except OSError:
+                pass
     held = msg["holding"]
     if held != CONNS or done.get("closed_meanwhile"):
         raise _harness.WorkerError(f"the server closed connections: {held} of {CONNS} held, "
