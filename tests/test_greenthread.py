@@ -323,3 +323,20 @@ def test_system_exit_in_a_green_thread_reaches_the_main_greenlet():
     spawn(exit_now)
     with pytest.raises(SystemExit):
         sleep(0.05)
+
+
+def test_idle_workers_are_kept_after_a_burst_then_trimmed(hub, monkeypatch):
+    import fasthub._greenthread as gt_mod
+
+    monkeypatch.setattr(gt_mod, "TRIM_INTERVAL", 0.01)
+    hub.max_idle_workers = 16
+    joinall([spawn(sleep, 0.001) for _ in range(300)])  # 300 parked at once: 300 workers
+    assert len(hub.idle_workers) > 16  # kept for the next burst ...
+    reused = list(hub.idle_workers)
+    joinall([spawn(sleep, 0) for _ in range(50)])
+    assert set(map(id, hub.idle_workers)) <= set(map(id, reused))  # ... which reuses them
+    deadline = time.monotonic() + 5
+    while len(hub.idle_workers) > 16 and time.monotonic() < deadline:
+        sleep(0.02)
+    assert len(hub.idle_workers) == 16  # ... then retired down to the steady-state cap
+    assert spawn(lambda: "still works").wait() == "still works"

@@ -44,10 +44,36 @@ cdef class Worker(greenlet):
             if self.gr_context is not None:
                 # The next green thread must not see this one's context variables.
                 self.gr_context = None
-            if len(hub.idle_workers) >= hub.max_idle_workers:
-                return
             hub.idle_workers.append(self)
+            if len(hub.idle_workers) > hub.max_idle_workers and hub.worker_trim_timer is None:
+                hub.worker_trim_timer = hub.call_later(TRIM_INTERVAL, _trim_idle_workers, hub)
             PyGreenlet_Switch(<greenlet>hub, NULL, NULL)
+            if self.task is None:
+                return  # retired by _trim_idle_workers
+
+
+# Idle workers beyond hub.max_idle_workers are kept for a while after a burst, since bursts recur and
+# a new worker costs an mmap/munmap pair on 3.11+, then retired gradually: half the excess every
+# TRIM_INTERVAL seconds, at most TRIM_BATCH at a time so a trim never stalls the hub for long.
+TRIM_INTERVAL = 0.5
+TRIM_BATCH = 2048
+
+
+def _trim_idle_workers(Hub hub):
+    cdef Worker w
+    cdef list idle = hub.idle_workers
+    cdef Py_ssize_t excess = len(idle) - hub.max_idle_workers
+    hub.worker_trim_timer = None
+    if excess <= 0:
+        return
+    n = min(TRIM_BATCH, max(1, excess // 2))
+    victims = idle[:n]  # the longest idle
+    del idle[:n]
+    for w in victims:
+        w.task = None
+        PyGreenlet_Switch(<greenlet>w, NULL, NULL)  # its run() returns: the greenlet ends
+    if len(idle) > hub.max_idle_workers:
+        hub.worker_trim_timer = hub.call_later(TRIM_INTERVAL, _trim_idle_workers, hub)
 
 
 cdef inline object _exception_instance(object exception):
