@@ -335,3 +335,26 @@ def test_many_connections_at_once():
     for c in clients:
         c.close()
     srv.stop()
+
+
+def test_greenpool_as_the_pool():
+    pool = fasthub.GreenPool(3)
+    peak = []
+
+    def handle(sock, addr):
+        peak.append(pool.running())
+        echo(sock, addr)
+    srv = StreamServer(("127.0.0.1", 0), handle, pool=pool)
+    srv.start()
+    clients = [connect(srv.address) for _ in range(6)]
+    assert wait_until(lambda: pool.running() == 3)
+    fasthub.sleep(0.05)
+    assert pool.running() == 3                 # the pool bounds the handlers
+    for c in clients[:3]:
+        assert roundtrip(c) == b"ping"
+        c.close()
+    for c in clients[3:]:
+        assert roundtrip(c) == b"ping"         # served once slots freed up
+        c.close()
+    assert max(peak) <= 3
+    srv.stop()

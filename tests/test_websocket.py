@@ -13,6 +13,7 @@ import zlib
 import pytest
 
 import fasthub
+import fasthub.green.socket
 from fasthub import websocket
 from fasthub.convenience import connect as tcp_connect
 from fasthub.websocket import WebSocketWSGI
@@ -750,3 +751,34 @@ def test_server_stop_sends_going_away_to_websockets():
     assert time.monotonic() - t0 < 3
     assert ws.wait(timeout=5) is None and ws.close_code == 1001
     ws.close()
+
+
+def test_python_engineio_style_subclass():
+    # python-engineio's eventlet driver subclasses WebSocketWSGI like this: it takes the socket
+    # itself first, then lets the middleware do the handshake.
+    class EngineIOWebSocketWSGI(WebSocketWSGI):
+        def __init__(self, handler, server):
+            try:
+                super().__init__(handler, max_frame_length=int(server.max_http_buffer_size))
+            except TypeError:
+                super().__init__(handler)
+            self._sock = None
+
+        def __call__(self, environ, start_response):
+            if "eventlet.input" not in environ:
+                raise RuntimeError("You need to use the eventlet server.")
+            self._sock = environ["eventlet.input"].get_socket()
+            return super().__call__(environ, start_response)
+
+    class FakeEngineIOServer:
+        max_http_buffer_size = 1_000_000
+
+    app = EngineIOWebSocketWSGI(echo_handler, FakeEngineIOServer())
+    srv = WSGIServer(("127.0.0.1", 0), app, log=None)
+    srv.start()
+    ws = websocket.connect(url(srv, "/socket.io/?EIO=4&transport=websocket"))
+    ws.send("2probe")
+    assert ws.wait() == "2probe"
+    ws.close()
+    assert isinstance(app._sock, fasthub.green.socket.socket)
+    srv.stop()
