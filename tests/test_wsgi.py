@@ -670,6 +670,7 @@ def test_bad_app_responses_are_500():
         "/status": lambda env, sr: (sr("200", []), [b""])[1],
         "/name": lambda env, sr: (sr("200 OK", [("Bad Name", "v")]), [b""])[1],
         "/length": lambda env, sr: (sr("200 OK", [("Content-Length", "99")]), [b"short"])[1],
+        "/latin": lambda env, sr: (sr("200 OK", [("X-Snow", "\u2603")]), [b""])[1],
     }
 
     def app(env, start_response):
@@ -938,3 +939,19 @@ def test_cli_single_process(tmp_path):
             proc.stdout.close()
             proc.stderr.close()
     in_thread(scenario)
+
+
+def test_failing_posthook_is_logged_and_the_connection_goes_on():
+    def bad_hook(env):
+        raise RuntimeError("hook failed")
+
+    def app(env, start_response):
+        env["eventlet.posthooks"].append((bad_hook, (), {}))
+        return hello(env, start_response)
+    errors = io.StringIO()
+    srv = serve(app, error_log=errors)
+    (r1, r2), s = exchange(srv, b"GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n", 2)
+    assert (r1.body, r2.body) == (b"hello /1", b"hello /2")
+    assert errors.getvalue().count("RuntimeError: hook failed") == 2
+    s.close()
+    srv.stop()

@@ -527,7 +527,10 @@ class _Connection:
         hooks = env["eventlet.posthooks"]
         if hooks:
             for hook, args, kwargs in hooks:
-                hook(env, *args, **kwargs)
+                try:
+                    hook(env, *args, **kwargs)
+                except Exception:
+                    server._log_error(f"fasthub.wsgi: error in posthook {hook!r}", sys.exc_info())
         if self.close_after or self.detached or req.upgrade:
             return False
         if not req.complete:
@@ -637,8 +640,9 @@ class _Connection:
         elif req.version == "1.0":
             parts.append("Connection: keep-alive\r\n")
         parts.append("\r\n")
+        block = "".join(parts).encode("latin-1")   # UnicodeEncodeError (-> 500) before marking sent
         self.headers_sent = True
-        return "".join(parts).encode("latin-1")
+        return block
 
     def _write(self, data):
         """The write() callable returned by start_response (PEP 3333's legacy imperative API)."""
