@@ -152,14 +152,12 @@ def _green_socket_class():
 def to_green(raw):
     """Turn a raw stdlib socket (its fd) into a fasthub green socket, without copying the fd.
 
-    The raw object is detached (it no longer owns the fd); the green socket does. Returns ``raw``
-    itself (non-blocking) if the green socket module is not available.
+    The raw object is detached (it no longer owns the fd); the green socket does. A socket that is
+    already green, or a TLS socket (its session lives in the object), is returned as is.
     """
     cls = _green_socket_class()
-    if cls is None or isinstance(raw, cls):
+    if cls is None or isinstance(raw, cls) or getattr(raw, "_sslobj", None) is not None:
         return raw
-    if isinstance(raw, _ssl.SSLSocket):
-        return _green_ssl(raw)
     family, type_, proto = raw.family, raw.type, raw.proto
     fd = raw.detach()
     return cls(family, type_, proto, fileno=fd)
@@ -171,18 +169,6 @@ def _green_ssl_module():
     except ImportError:
         return None
     return gssl
-
-
-def _green_ssl(raw_ssl):
-    # A TLS socket keeps its session in the SSLSocket object, so it cannot be re-wrapped by fd. The
-    # green ssl module, when present, knows how to adopt one; otherwise the non-blocking SSLSocket
-    # is returned and handlers must use recv_into()/sendall() above (they work on it).
-    try:
-        from fasthub.green import ssl as gssl
-    except ImportError:
-        return raw_ssl
-    adopt = getattr(gssl, "_adopt", None) or getattr(gssl, "adopt", None)
-    return adopt(raw_ssl) if adopt is not None else raw_ssl
 
 
 # --- listeners ------------------------------------------------------------------------------------

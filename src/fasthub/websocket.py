@@ -766,35 +766,14 @@ def connect(url, protocols=None, headers=None, origin=None, timeout=30.0, ssl_co
 
 
 def _open(host, port, timeout):
-    from fasthub.server import _green_socket_class
-    cls = _green_socket_class()
-    err = None
-    infos = _stdsocket.getaddrinfo(host, port, 0, _stdsocket.SOCK_STREAM) if cls is None else None
-    if cls is not None:
-        from fasthub.green import socket as gsocket
-        sock = gsocket.create_connection((host, port), timeout)
-        sock.settimeout(None)
-        try:
-            sock.setsockopt(_stdsocket.IPPROTO_TCP, _stdsocket.TCP_NODELAY, 1)
-        except OSError:
-            pass
-        return sock
-    for family, type_, proto, _, addr in infos:   # pragma: no cover - without green sockets
-        s = _stdsocket.socket(family, type_, proto)
-        s.setblocking(False)
-        try:
-            from fasthub._hub import wait_write
-            if s.connect_ex(addr) not in (0, 115):
-                raise OSError("connect failed")
-            wait_write(s.fileno(), timeout)
-            e = s.getsockopt(_stdsocket.SOL_SOCKET, _stdsocket.SO_ERROR)
-            if e:
-                raise OSError(e, os.strerror(e))
-            return s
-        except OSError as e:
-            err = e
-            s.close()
-    raise err or OSError(f"cannot connect to {host}:{port}")
+    from fasthub.green import socket as gsocket
+    sock = gsocket.create_connection((host, port), timeout)
+    sock.settimeout(None)
+    try:
+        sock.setsockopt(_stdsocket.IPPROTO_TCP, _stdsocket.TCP_NODELAY, 1)
+    except OSError:
+        pass
+    return sock
 
 
 def _tls(sock, ctx, host, timeout):
