@@ -7,6 +7,7 @@ import textwrap
 import threading
 import time
 
+import greenlet
 import pytest
 from greenlet import GreenletExit
 
@@ -260,16 +261,21 @@ def test_rlock_belongs_to_a_green_thread():
 
 def test_rlock_owner_is_the_green_thread_not_the_worker_greenlet():
     lock = RLock()
-    owners = []
+    workers = []
 
     def take_and_leave():
+        workers.append(greenlet.getcurrent())
         lock.acquire()
-        owners.append(getcurrent())
+        assert lock._owner is getcurrent()
+
+    def try_to_take():
+        workers.append(greenlet.getcurrent())
+        return lock.acquire(timeout=0.01)
 
     spawn(take_and_leave).wait()
-    # The worker greenlet is reused by the next green thread, which must not be the owner.
-    g = spawn(lambda: lock.acquire(timeout=0.01))
-    assert g.wait() is False
+    # The next green thread runs on the same (reused) worker greenlet, and must not be the owner.
+    assert spawn(try_to_take).wait() is False
+    assert workers[0] is workers[1], "the test needs the worker greenlet to be reused"
 
 
 def test_rlock_argument_errors():

@@ -3,7 +3,6 @@ ordering, laziness and exceptions, join/kill/waitall, and bounded concurrent cli
 
 import itertools
 import socket
-import time
 
 import pytest
 from greenlet import GreenletExit

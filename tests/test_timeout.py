@@ -280,3 +280,20 @@ def test_str_and_repr():
     t3 = Timeout(3, ValueError("x"))
     assert "x" in str(t3)
     t3.cancel()
+
+
+def test_a_wait_guarded_only_by_a_timeout_ends_with_the_timeout_not_loop_exit():
+    # Nothing else is pending in the hub: the Timeout's own timer keeps the wait alive until it fires.
+    with pytest.raises(Timeout):
+        with Timeout(0.02):
+            Event().wait()
+
+
+def test_eventlet_and_gevent_compatibility_spellings():
+    t = Timeout(5, None, ref=False)  # gevent's ref= is accepted
+    assert t.is_timeout is True  # eventlet's marker
+    t.cancel()
+    t2 = Timeout.start_new(5, ref=False)
+    assert t2.pending
+    t2.close()  # gevent's name for cancel()
+    assert not t2.pending

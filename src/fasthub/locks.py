@@ -4,16 +4,17 @@ Fairness: a release() with waiters hands the permit straight to the longest-wait
 instead of putting it back for anyone to grab, so a green thread that releases and re-acquires in a
 loop cannot starve the others (FIFO order among waiters).
 
-Threads: green threads of different OS threads (each with its own hub) may share one lock. The count
-and the waiter deque are changed only under a tiny OS mutex (a real ``_thread`` lock, captured at
-import, before any monkey-patching) that is never held across a switch, so it costs one uncontended
-acquire/release; a wake-up for a waiter of another OS thread goes through that waiter's hub
-(Waiter.switch is thread-safe).
+Threads: green threads of different OS threads (each with its own hub) may share one lock. A wake-up
+for a waiter of another OS thread goes through that waiter's hub (Waiter.switch is thread-safe). The
+state itself is kept consistent with real ``_thread`` locks, captured at import, before any
+monkey-patching, and never held across a switch: Lock and RLock use one as their state (taking a free
+lock is a single atomic C call); Semaphore guards its count and waiter deque with one as a mutex.
 
 Who owns a permit. A waiter leaves the deque only when a releaser pops it, and popping it IS the
-grant, decided under the mutex. So a waiter that wakes up for another reason (its timeout, a kill, a
-Timeout) checks whether it is still in the deque: if not, the permit is its own, and if it is leaving
-with an exception it passes the permit on. No release is ever lost to a dead waiter.
+grant (for Lock: the lock stays locked and passes to the waiter). So a waiter that wakes up for
+another reason (its timeout, a kill, a Timeout) checks whether it is still in the deque: if not, the
+permit is its own, and if it is leaving with an exception it passes the permit on. No release is ever
+lost to a dead waiter.
 
 Interpreter shutdown: greenlet >= 3.5.1 makes ``greenlet.getcurrent()`` raise RuntimeError while the
 interpreter finalizes, and finalizers (logging's weakref callbacks) still take locks. Then a lock that
@@ -30,6 +31,7 @@ from fasthub._hub import Waiter, get_hub, monotonic
 from fasthub.event import _greenlet_unavailable
 
 __all__ = ["Semaphore", "BoundedSemaphore", "Lock", "RLock", "Condition"]
+
 
 def _remove(waiters, w):
     """Remove ``w`` from ``waiters``; False if it was no longer there (a waker took it)."""

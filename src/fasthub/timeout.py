@@ -36,7 +36,12 @@ class Timeout(BaseException):
     through only its own Timeout. Creating one inside a hub callback raises BlockingInHubError.
     """
 
-    def __init__(self, seconds=None, exception=None):
+    #: eventlet's marker (``eventlet.timeout.is_timeout()`` looks for it).
+    is_timeout = True
+
+    def __init__(self, seconds=None, exception=None, ref=True):
+        # ``ref`` is accepted for gevent compatibility: fasthub timers always count as pending work
+        # for the hub (a wait guarded only by a Timeout ends with the Timeout, not LoopExit).
         BaseException.__init__(self, seconds)
         self.seconds = seconds
         self.exception = exception
@@ -69,7 +74,7 @@ class Timeout(BaseException):
         return self
 
     @classmethod
-    def start_new(cls, timeout=None, exception=None):
+    def start_new(cls, timeout=None, exception=None, ref=True):
         """Return a started Timeout: ``timeout`` itself if it is a Timeout (started if needed), else
         ``Timeout(timeout, exception)`` (gevent's name)."""
         if isinstance(timeout, Timeout):
