@@ -779,3 +779,43 @@ def test_socket_works_in_another_os_thread():
     t.start()
     t.join(10)
     assert out == [b"thread"]
+
+
+def test_green_modules_work_once_swapped_into_the_stdlib_modules():
+    # What monkey patching does: every name in a green module's __green__ is set on the stdlib
+    # module. The green code must not then call itself through the stdlib module's names.
+    import subprocess
+    import textwrap
+
+    code = textwrap.dedent("""
+        import importlib
+        import fasthub
+        for name in ("socket", "select", "selectors", "ssl", "time"):
+            std_mod = importlib.import_module(name)
+            green_mod = importlib.import_module("fasthub.green." + name)
+            for attr in green_mod.__green__:
+                setattr(std_mod, attr, getattr(green_mod, attr))
+        import select, selectors, socket, ssl, time
+        a, b = socket.socketpair()
+        assert type(a).__module__ == "fasthub.green.socket"
+        fasthub.spawn(lambda: (time.sleep(0.01), b.sendall(b"x")))
+        assert select.select([a], [], [], 5) == ([a], [], [])
+        p = select.poll(); p.register(a, select.POLLIN); assert p.poll(0)
+        ep = select.epoll(); ep.register(a, select.EPOLLIN); assert ep.poll(0); ep.close()
+        with selectors.DefaultSelector() as sel:
+            sel.register(a, selectors.EVENT_READ)
+            assert sel.select(1)
+        ls = socket.create_server(("127.0.0.1", 0))
+        c = socket.create_connection(ls.getsockname())
+        assert type(ls).__module__ == type(c).__module__ == "fasthub.green.socket"
+        ctx = ssl.create_default_context()
+        ctx.options |= ssl.OP_NO_TICKET
+        assert type(ctx).__module__ == "fasthub.green.ssl"
+        assert type(ssl._create_unverified_context()).__module__ == "fasthub.green.ssl"
+        for s in (a, b, ls, c):
+            s.close()
+        print("ok")
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"

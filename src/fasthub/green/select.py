@@ -32,6 +32,13 @@ error = OSError
 _HAVE_EPOLL = hasattr(_std, "epoll")
 _HAVE_KQUEUE = hasattr(_std, "kqueue")
 
+# The real kernel interfaces, taken at import: once monkey-patched, the stdlib module's own names are
+# the green versions below, and calling them from here would recurse.
+_real_select = _std.select
+_real_poll = _std.poll
+_real_epoll = getattr(_std, "epoll", None)
+_real_kqueue = getattr(_std, "kqueue", None)
+
 # Event bits of poll() masks that mean "wait to read" / "wait to write".
 _POLL_READ = getattr(_std, "POLLIN", 1) | getattr(_std, "POLLPRI", 2)
 _POLL_WRITE = getattr(_std, "POLLOUT", 4)
@@ -59,7 +66,7 @@ def _wait_any(interest, timeout):
     Returns False if ``timeout`` seconds (None: no limit) passed first, True otherwise (a hint only).
     """
     if _HAVE_EPOLL:
-        waiter = _std.epoll(max(len(interest), 1))
+        waiter = _real_epoll(max(len(interest), 1))
         try:
             for fd, (rd, wr, pri) in interest.items():
                 mask = ((_std.EPOLLIN if rd else 0) | (_std.EPOLLOUT if wr else 0)
@@ -72,7 +79,7 @@ def _wait_any(interest, timeout):
         finally:
             _close_private(waiter)
     if _HAVE_KQUEUE:
-        waiter = _std.kqueue()
+        waiter = _real_kqueue()
         try:
             changes = []
             for fd, (rd, wr, pri) in interest.items():
@@ -146,7 +153,7 @@ def select(rlist, wlist, xlist, timeout=None):
         raise ValueError("timeout must be non-negative")
     # The real select checks every argument (and answers when something is ready already).
     rlist, wlist, xlist = list(rlist), list(wlist), list(xlist)
-    ready = _std.select(rlist, wlist, xlist, 0)
+    ready = _real_select(rlist, wlist, xlist, 0)
     if ready[0] or ready[1] or ready[2] or timeout == 0:
         return ready
     interest = {}
@@ -161,7 +168,7 @@ def select(rlist, wlist, xlist, timeout=None):
     deadline = _deadline(timeout)
     while True:
         woke = _wait_any(interest, _remaining(deadline))
-        ready = _std.select(rlist, wlist, xlist, 0)
+        ready = _real_select(rlist, wlist, xlist, 0)
         if ready[0] or ready[1] or ready[2] or not woke:
             return ready
         # Readiness was a hint the real select does not confirm: do not spin on it.
@@ -173,7 +180,7 @@ class poll:
     parks only the calling green thread."""
 
     def __init__(self):
-        self._poll = _std.poll()
+        self._poll = _real_poll()
         self._masks = {}
 
     def register(self, fd, eventmask=_POLL_READ | _POLL_WRITE):
@@ -282,13 +289,13 @@ if _HAVE_EPOLL:
         __slots__ = ()
 
         def __init__(self, sizehint=-1, flags=0):
-            super().__init__(_std.epoll(sizehint, flags))
+            super().__init__(_real_epoll(sizehint, flags))
 
         @classmethod
         def fromfd(cls, fd):
             """A green epoll object owning the epoll fd ``fd``."""
             self = cls.__new__(cls)
-            _GreenKernelPoller.__init__(self, _std.epoll.fromfd(fd))
+            _GreenKernelPoller.__init__(self, _real_epoll.fromfd(fd))
             return self
 
         def register(self, fd, eventmask=_std.EPOLLIN | _std.EPOLLPRI | _std.EPOLLOUT):
@@ -321,13 +328,13 @@ if _HAVE_KQUEUE:
         __slots__ = ()
 
         def __init__(self):
-            super().__init__(_std.kqueue())
+            super().__init__(_real_kqueue())
 
         @classmethod
         def fromfd(cls, fd):
             """A green kqueue object owning the kqueue fd ``fd``."""
             self = cls.__new__(cls)
-            _GreenKernelPoller.__init__(self, _std.kqueue.fromfd(fd))
+            _GreenKernelPoller.__init__(self, _real_kqueue.fromfd(fd))
             return self
 
         def control(self, changelist, max_events, timeout=None):

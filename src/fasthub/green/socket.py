@@ -43,8 +43,13 @@ del _name
 
 __all__ = list(_std.__all__)
 
+# Originals taken at import: once monkey-patched, the stdlib module's own names are the green
+# versions defined here, and calling them from here would recurse.
 _ssock = _socket.socket
 _stdsocket = _std.socket
+_real_socketpair = _std.socketpair
+_real_create_server = _std.create_server
+_getdefaulttimeout = _std.getdefaulttimeout
 _GLOBAL_DEFAULT_TIMEOUT = _std._GLOBAL_DEFAULT_TIMEOUT
 _GiveupOnSendfile = _std._GiveupOnSendfile
 timeout = _std.timeout
@@ -199,7 +204,7 @@ class socket(_stdsocket):
         """Wait for a connection; return ``(green socket, address)``."""
         fd, addr = _io(self, _ssock._accept, _READ)
         sock = socket(_c_family(self), _c_type(self), _c_proto(self), fileno=fd)
-        if _std.getdefaulttimeout() is None and self._timeout:
+        if _getdefaulttimeout() is None and self._timeout:
             sock.setblocking(True)
         return sock, addr
 
@@ -400,16 +405,16 @@ def fromfd(fd, family, type, proto=0):
 def socketpair(family=None, type=SOCK_STREAM, proto=0):
     """A pair of connected green sockets (AF_UNIX by default where available)."""
     if family is None:
-        a, b = _std.socketpair(type=type, proto=proto)
+        a, b = _real_socketpair(type=type, proto=proto)
     else:
-        a, b = _std.socketpair(family, type, proto)
+        a, b = _real_socketpair(family, type, proto)
     return _green(a), _green(b)
 
 
 def create_server(address, *, family=AF_INET, backlog=None, reuse_port=False, dualstack_ipv6=False):
     """A green listening TCP socket bound to ``address``; the stdlib's create_server (which never
     blocks: it only binds and listens), handed over to a green socket."""
-    return _green(_std.create_server(address, family=family, backlog=backlog, reuse_port=reuse_port,
+    return _green(_real_create_server(address, family=family, backlog=backlog, reuse_port=reuse_port,
                                      dualstack_ipv6=dualstack_ipv6))
 
 

@@ -35,6 +35,13 @@ SSLError = _std.SSLError
 SSL_ERROR_EOF = _std.SSL_ERROR_EOF
 _GLOBAL_DEFAULT_TIMEOUT = _gsocket._GLOBAL_DEFAULT_TIMEOUT
 
+# Originals taken at import: once monkey-patched, the stdlib module's own names are the green
+# versions defined here, and calling them from here would recurse.
+_StdSSLSocket = _std.SSLSocket
+_StdSSLContext = _std.SSLContext
+_real_create_default_context = _std.create_default_context
+_real_create_unverified_context = _std._create_unverified_context
+
 _monotonic = _gsocket._monotonic
 _wait = _gsocket._wait
 _READ = _gsocket._READ
@@ -66,7 +73,7 @@ def _ssl_call(sock, fn, *args):
         _wait(sock, _fileno(sock), direction, deadline)
 
 
-class _GreenSSLSocketBase(_std.SSLSocket, _gsocket.socket):
+class _GreenSSLSocketBase(_StdSSLSocket, _gsocket.socket):
     # Holds the overrides. The public SSLSocket below derives from it so that the stdlib's
     # _create(), which calls super(<ssl module's SSLSocket>, self).__init__(), reaches the green
     # socket's __init__ whether or not a monkey patch rebound ssl.SSLSocket to the green class.
@@ -157,14 +164,14 @@ def _wrap(context, sock, server_side=False, do_handshake_on_connect=True, suppre
     if isinstance(sock, _gsocket.socket):
         cls = context.sslsocket_class if issubclass(context.sslsocket_class, SSLSocket) else SSLSocket
     else:
-        cls = _std.SSLSocket
+        cls = _StdSSLSocket
     return cls._create(
         sock=sock, server_side=server_side, do_handshake_on_connect=do_handshake_on_connect,
         suppress_ragged_eofs=suppress_ragged_eofs, server_hostname=server_hostname,
         context=context, session=session)
 
 
-class SSLContext(_std.SSLContext):
+class SSLContext(_StdSSLContext):
     """``ssl.SSLContext`` whose wrap_socket() returns a green SSLSocket for a green socket.
 
     wrap_bio() and SSLObject are the stdlib's. The property setters write the C attributes directly,
@@ -284,12 +291,12 @@ def _greened(context):
 
 def create_default_context(purpose=_std.Purpose.SERVER_AUTH, *, cafile=None, capath=None, cadata=None):
     """ssl.create_default_context(), returning a green SSLContext."""
-    return _greened(_std.create_default_context(purpose, cafile=cafile, capath=capath, cadata=cadata))
+    return _greened(_real_create_default_context(purpose, cafile=cafile, capath=capath, cadata=cadata))
 
 
 def _create_unverified_context(*args, **kwargs):
     """ssl._create_unverified_context(), returning a green SSLContext."""
-    return _greened(_std._create_unverified_context(*args, **kwargs))
+    return _greened(_real_create_unverified_context(*args, **kwargs))
 
 
 _create_default_https_context = create_default_context
