@@ -194,3 +194,32 @@ def test_patch_is_idempotent_and_reversible(pg_dsn):
     assert p2.is_patched() and psycopg2.extensions.get_wait_callback() is p2.wait_callback
     p2.unpatch()
     assert not p2.is_patched() and psycopg2.extensions.get_wait_callback() is None
+
+
+@pytest.mark.parametrize("driver", ["psycopg2", "psycopg"])
+def test_new_connection_on_a_reused_fd_number_is_woken(driver, pg_dsn):
+    # libpq closes sockets from C, without fasthub.notify_close(). If the hub still has a cached
+    # registration for that number (here: write interest, from a socket closed behind its back),
+    # the next connection's socket, which gets the same number, must still be waited on properly
+    # (without the integration's notify_close on new sockets, epoll never wakes this connect).
+    need(driver)
+    integ = __import__(f"fasthub.integrations.{driver}", fromlist=["patch"])
+    integ.patch()
+    try:
+        mod = __import__(driver)
+        for _ in range(3):
+            a, b = socket.socketpair()
+            fd = a.fileno()
+            fasthub.wait_write(fd)
+            a.close()     # stdlib sockets: closed without notify_close, as libpq does
+            b.close()
+            with Timeout(5):
+                conn = mod.connect(pg_dsn)
+            try:
+                cur = conn.cursor()
+                cur.execute("SELECT 7")
+                assert cur.fetchone()[0] == 7
+            finally:
+                conn.close()
+    finally:
+        integ.unpatch()

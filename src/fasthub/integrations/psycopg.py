@@ -20,7 +20,8 @@ import psycopg
 from psycopg import errors as _e
 from psycopg import waiting as _waiting
 
-from fasthub._hub import FdClosedError, Waiter, get_hub, monotonic, wait_read, wait_write
+from fasthub._hub import (FdClosedError, Waiter, get_hub, monotonic, notify_close, wait_read,
+                          wait_write)
 
 __all__ = ["patch", "unpatch", "is_patched", "wait", "wait_conn"]
 
@@ -104,9 +105,16 @@ def wait_conn(gen, interval=None, timeout=None):
     """Like ``wait()`` for connection generators, which yield ``(fileno, state)``: the socket may
     change while connecting (several hosts, SSL negotiation)."""
     deadline = None if timeout is None else monotonic() + timeout
+    known_fd = -1
     try:
         fileno, state = next(gen)
         while True:
+            if fileno != known_fd:
+                # A socket libpq just opened: its number may have belonged to one libpq closed
+                # from C without notify_close(). Make the hub forget that one, or a registration it
+                # cached for the old socket can leave this wait unwoken (epoll; see HUB-BUGS.md).
+                notify_close(fileno)
+                known_fd = fileno
             ready = _wait_fd(fileno, state, deadline)
             fileno, state = gen.send(ready)
             if ready is _READY_NONE:

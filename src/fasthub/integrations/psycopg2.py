@@ -19,13 +19,14 @@ than leave it half-used.
 import psycopg2
 from psycopg2 import extensions
 
-from fasthub._hub import wait_read, wait_write
+from fasthub._hub import notify_close, wait_read, wait_write
 
 __all__ = ["patch", "unpatch", "is_patched", "wait_callback"]
 
 _POLL_OK = extensions.POLL_OK
 _POLL_READ = extensions.POLL_READ
 _POLL_WRITE = extensions.POLL_WRITE
+_STATUS_SETUP = extensions.STATUS_SETUP
 
 
 def wait_callback(conn):
@@ -36,10 +37,20 @@ def wait_callback(conn):
     (Timeout, GreenletExit, KeyboardInterrupt); psycopg2 then closes the connection, whose query
     state is unknown.
     """
+    # A connection being set up has a socket libpq just opened. Its number may have belonged to a
+    # socket libpq closed from C, without notify_close(): tell the hub to forget that one first, or
+    # a cached registration for the old socket can leave this wait unwoken (epoll). See HUB-BUGS.md.
+    fresh = conn.status == _STATUS_SETUP
+    known_fd = -1
     while True:
         state = conn.poll()
         if state == _POLL_OK:
             return
+        if fresh:
+            fd = conn.fileno()
+            if fd != known_fd:   # libpq may move to another socket (next host, SSL retry)
+                notify_close(fd)
+                known_fd = fd
         # If the wait is interrupted, psycopg2 marks the connection closed (closed == 2) itself: the
         # server may still be running the query, and libpq is mid-protocol.
         if state == _POLL_READ:
