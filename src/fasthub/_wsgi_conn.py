@@ -367,8 +367,6 @@ class _Connection:
                         return None
                     finally:
                         self.idle = False
-                    if server._stopping and self.requests:
-                        pass   # a request that arrived in time is still served (once)
         deadline = hub.now() + server.header_timeout
         while not parser.ready:
             if parser.error is not None:
@@ -381,7 +379,7 @@ class _Connection:
                 self._header_timeout()
                 return None
             try:
-                if not self._fill(remaining, _HeaderTimeout()):
+                if not self._fill(remaining, _HeaderTimeout):
                     return None
             except _HeaderTimeout:
                 self._header_timeout()
