@@ -969,11 +969,9 @@ PATCHED_SCRIPT = textwrap.dedent('''
         return [env["wsgi.url_scheme"].encode() + b":" + body]
 
     cert, key = sys.argv[1], sys.argv[2]
-    # (Not ssl.create_default_context(): once patched it recurses, see the report to the lead.)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(cert, key)
-    cctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    cctx.load_verify_locations(cert)
+    cctx = ssl.create_default_context(cafile=cert)
     plain = WSGIServer(("127.0.0.1", 0), app, log=None)
     tls = WSGIServer(("127.0.0.1", 0), app, log=None, ssl_context=ctx, header_timeout=0.5)
     plain.start()
