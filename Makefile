@@ -67,3 +67,15 @@ debug: $(VENV)/.ready
 
 clean:
 	rm -rf build dist wheelhouse src/*.egg-info src/fasthub/*.c src/fasthub/*.so src/fasthub/*.html
+
+# CPython's own regression tests for the patched modules, run under fasthub.monkey_patch() on every
+# supported CPython (each in the .venv-X.Y that test-all uses); fails on an unexpected failure or on
+# an expected one that now passes. Writes tests/stdlib/RESULTS.md. See tests/stdlib/run.py.
+.PHONY: test-stdlib
+test-stdlib:
+	@set -e; for v in $(VERSIONS); do \
+	  $(MAKE) --no-print-directory build PYTHON=$$(./scripts/python-for.sh $$v) VENV=.venv-$$v; \
+	done; \
+	status=0; for v in $(VERSIONS); do \
+	  .venv-$$v/bin/python tests/stdlib/run.py $(STDLIB_ARGS) || status=1; \
+	done; exit $$status

@@ -89,7 +89,7 @@ _TABLE = {
             "start_joinable_thread", "_ThreadHandle", "_make_thread_handle", "_shutdown")},
         "threading": {
             "_allocate_lock": _G + "_thread:allocate_lock",
-            "Lock": _G + "_thread:LockType",
+            "Lock": _G + "_thread:threading_Lock",
             "_LockType": _G + "_thread:LockType",
             "_CRLock": _G + "_thread:RLock",
             "get_ident": _G + "_thread:get_ident",
@@ -111,8 +111,8 @@ _TABLE = {
         "os": {n: _G + "os:" + n for n in ("read", "write", "waitpid", "wait")},
     },
     "subprocess": {
-        "subprocess": {n: _G + "subprocess:" + n for n in (
-            "Popen", "call", "check_call", "check_output", "run")},
+        # Only Popen: the stdlib's run/call/check_call/check_output look it up in the module.
+        "subprocess": {"Popen": _G + "subprocess:Popen"},
     },
     "signal": {
         "signal": {n: _G + "signal:" + n for n in ("signal", "getsignal")},
@@ -379,8 +379,10 @@ def monkey_patch(all=True, socket=None, ssl=None, select=None, selectors=None, t
                 applied[attr] = value
         _groups_done.add(group)
     _copies.clear()
-    if "thread" in groups:
-        _green_logging_locks()
+    for group in groups:
+        hook = _AFTER_PATCH.get(group)
+        if hook is not None:
+            (_load(hook) if isinstance(hook, str) else hook)()
     if "socket" in groups:   # C database drivers (psycopg2, psycopg 3) bypass the socket module
         from fasthub.integrations import patch_drivers
         patch_drivers()
@@ -559,6 +561,13 @@ def _green_logging_locks():
                 handler.createLock()
             finally:
                 lock.release()
+
+
+# What a group needs done once its names are in place.
+_AFTER_PATCH = {
+    "thread": _green_logging_locks,
+    "signal": _G + "signal:_after_patch",
+}
 
 
 # --- fork ----------------------------------------------------------------------------------------------

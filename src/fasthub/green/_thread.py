@@ -155,6 +155,16 @@ class LockType:
 
     __slots__ = ("_lock", "_waiters", "__weakref__")
 
+    def __init_subclass__(cls, **kwargs):
+        # CPython's lock type has never accepted subclasses (3.13 tests that it still does not).
+        raise TypeError(f"type '{LockType.__module__}.LockType' is not an acceptable base type")
+
+    def __new__(cls, *args, **kwargs):
+        # Like CPython's lock type: before 3.13 only allocate_lock() makes locks.
+        if not _PY313:
+            raise TypeError(f"cannot create '{cls.__module__}.{cls.__name__}' instances")
+        return object.__new__(cls)
+
     def __init__(self):
         self._lock = _real_allocate_lock()
         self._waiters = deque()
@@ -204,10 +214,15 @@ class LockType:
 
 def allocate_lock():
     """A new green lock (``threading.Lock()``)."""
-    return LockType()
+    lock = object.__new__(LockType)
+    lock._lock = _real_allocate_lock()
+    lock._waiters = deque()
+    return lock
 
 
 allocate = allocate_lock
+# What threading.Lock is: a factory before 3.13, the lock class since.
+threading_Lock = LockType if _PY313 else allocate_lock
 
 
 class RLock:
@@ -221,7 +236,7 @@ class RLock:
     __slots__ = ("_block", "_owner", "_count", "__weakref__")
 
     def __init__(self, *args, **kwargs):
-        self._block = LockType()
+        self._block = allocate_lock()
         self._owner = None
         self._count = 0
 
@@ -348,14 +363,17 @@ start_new = start_new_thread
 
 
 def _count():
-    """Threads and green threads started through this module that are still running."""
-    return _green_count + _real_count()
+    """Threads and green threads started through this module that are still running. fasthub's own
+    OS threads (the tpool workers) are not counted: they are infrastructure, like the hub."""
+    tpool = sys.modules.get("fasthub.tpool")
+    infrastructure = len(getattr(tpool, "_worker_idents", ())) if tpool is not None else 0
+    return _green_count + max(_real_count() - infrastructure, 0)
 
 
 def _set_sentinel():
     """(CPython < 3.13) A lock the caller acquires and that is released when its green thread ends;
     threading.Thread.join() waits on it."""
-    lock = LockType()
+    lock = allocate_lock()
     cur = _fh_getcurrent()
     if type(cur) is GreenThread:
         cur.link(_release_sentinel, lock)

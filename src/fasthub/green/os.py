@@ -5,6 +5,9 @@ in the child after fork().
   (instead of raising BlockingIOError). On a blocking pipe, socket or terminal they first wait until
   the fd is ready, so the call itself returns at once (a write larger than the free pipe space may
   still block). On regular files they are the plain calls: a disk read does not wait in epoll.
+  The fd belongs to the caller, who may close it with a plain close(): so the hub waits on a private
+  dup of it, which it forgets (notify_close) before closing. A hub that cached interest in the
+  caller's fd number would otherwise miss the next file to get that number.
 - ``waitpid(pid, 0)`` for one child opens a pidfd (Linux 5.3+) and parks until the child exits; for
   "any child" (-1, 0, a process group), for WUNTRACED/WCONTINUED, or where pidfd is missing it polls
   with WNOHANG, backing off from 1 ms to 50 ms. ``wait()`` is ``waitpid(-1, 0)``.
@@ -16,11 +19,19 @@ Every other name is the stdlib's ``os``.
 """
 
 import errno as _errno
+import fcntl as _fcntl
 import os as _os
+import select as _select
 import stat as _stat
 import sys as _sys
 
-from fasthub._hub import _drop_hub, sleep as _sleep, wait_read as _wait_read, wait_write as _wait_write
+from fasthub._hub import (
+    _drop_hub,
+    notify_close as _notify_close,
+    sleep as _sleep,
+    wait_read as _wait_read,
+    wait_write as _wait_write,
+)
 
 # The real functions, taken before any patching (this module is imported by fasthub.patcher before
 # it patches anything).
@@ -28,6 +39,7 @@ _real_read = _os.read
 _real_write = _os.write
 _real_waitpid = _os.waitpid
 _pidfd_open = getattr(_os, "pidfd_open", None)
+_poll = _select.poll
 
 for _name in dir(_os):
     if not _name.startswith("__"):
@@ -35,6 +47,16 @@ for _name in dir(_os):
 del _name
 
 __green__ = ["read", "write", "waitpid", "wait"]
+
+
+def _mode(fd):
+    # (blocking, readable, writable) from one fcntl; None if fd is not open (the call will say so).
+    try:
+        flags = _fcntl.fcntl(fd, _fcntl.F_GETFL)
+    except (OSError, ValueError, TypeError):
+        return None
+    access = flags & _os.O_ACCMODE
+    return (not flags & _os.O_NONBLOCK, access != _os.O_WRONLY, access != _os.O_RDONLY)
 
 
 def _pollable(fd):
@@ -46,40 +68,56 @@ def _pollable(fd):
     return _stat.S_ISFIFO(mode) or _stat.S_ISSOCK(mode) or (_stat.S_ISCHR(mode) and _os.isatty(fd))
 
 
+def _ready(fd, event):
+    p = _poll()
+    p.register(fd, event)
+    return bool(p.poll(0))
+
+
+def _wait_foreign(fd, wait):
+    # Wait on a dup of the caller's fd and make the hub forget it before closing (module docstring).
+    dup = _os.dup(fd)
+    try:
+        wait(dup)
+    finally:
+        try:
+            _notify_close(dup)
+        finally:
+            _os.close(dup)
+
+
 def read(fd, n):
     """Read at most ``n`` bytes from ``fd``; parks the green thread while nothing is available.
-    Raises what os.read raises (OSError), FdClosedError if the fd is closed with notify_close()."""
-    try:
-        blocking = _os.get_blocking(fd)
-    except OSError:
-        return _real_read(fd, n)
-    if blocking:
-        if _pollable(fd):
-            _wait_read(fd)
+    Raises what os.read raises (OSError)."""
+    mode = _mode(fd)
+    if mode is None or not mode[1]:
+        return _real_read(fd, n)  # raises the error (EBADF) the caller should see
+    if mode[0]:
+        if _pollable(fd) and not _ready(fd, _select.POLLIN):
+            _wait_foreign(fd, _wait_read)
         return _real_read(fd, n)
     while True:
         try:
             return _real_read(fd, n)
         except BlockingIOError:
-            _wait_read(fd)
+            _wait_foreign(fd, _wait_read)
 
 
 def write(fd, data):
     """Write ``data`` to ``fd``, returning the number of bytes written (maybe fewer, like os.write);
-    parks the green thread while the fd cannot take any."""
-    try:
-        blocking = _os.get_blocking(fd)
-    except OSError:
-        return _real_write(fd, data)
-    if blocking:
-        if _pollable(fd):
-            _wait_write(fd)
+    parks the green thread while the fd cannot take any. Raises what os.write raises."""
+    mode = _mode(fd)
+    if mode is None or not mode[2]:
+        return _real_write(fd, data)  # raises the error (EBADF) the caller should see
+    if mode[0]:
+        if _pollable(fd) and not _ready(fd, _select.POLLOUT):
+            _wait_foreign(fd, _wait_write)
         return _real_write(fd, data)
     while True:
         try:
             return _real_write(fd, data)
         except BlockingIOError:
-            _wait_write(fd)
+            _wait_foreign(fd, _wait_write)
 
 
 def _wait_exit_pidfd(pid):
@@ -96,8 +134,7 @@ def _wait_exit_pidfd(pid):
     try:
         _wait_read(pidfd)
     finally:
-        from fasthub._hub import notify_close
-        notify_close(pidfd)
+        _notify_close(pidfd)
         _os.close(pidfd)
     return True
 

@@ -14,8 +14,12 @@ that raises would be reported by the hub instead of reaching the program.
   is waiting (e.g. ``alarm()`` + a handler raising to interrupt a blocking call keeps working).
 
 ``getsignal()`` and the return value of ``signal()`` give back the user's handler, not the
-dispatcher. SIG_DFL, SIG_IGN and ``default_int_handler`` are installed unchanged (Ctrl-C already
-reaches the main greenlet as KeyboardInterrupt). Every other name is the stdlib's ``signal``.
+dispatcher. SIG_DFL and SIG_IGN are installed unchanged. ``monkey_patch(signal=True)`` also puts the
+dispatcher in front of Python's default SIGINT handler, so Ctrl-C (or ``_thread.interrupt_main()``
+called in a green thread) raises KeyboardInterrupt in the main program, where CPython raises it,
+instead of in whichever green thread happened to run; a second Ctrl-C arriving before the main
+program could take the first raises right where it lands (a green thread stuck in a loop that never
+waits can still be interrupted). Every other name is the stdlib's ``signal``.
 """
 
 import signal as _std
@@ -40,16 +44,34 @@ _PLAIN = (_std.SIG_DFL, _std.SIG_IGN, _std.default_int_handler)
 class _Dispatcher:
     """What is really installed with the OS for a Python handler (see the module docstring)."""
 
-    __slots__ = ("handler",)
+    __slots__ = ("handler", "pending")
 
     def __init__(self, handler):
         self.handler = handler
+        self.pending = False
 
     def __call__(self, signum, frame):
         if _getcurrent().parent is None:
             return self.handler(signum, frame)
+        if self.handler is _std.default_int_handler:
+            if self.pending:
+                return self.handler(signum, frame)  # the main program did not get the first one yet
+            hub = _get_hub()
+            if _getcurrent() is hub:
+                self.pending = True
+                hub.call_soon(self._interrupt_main)
+                return None
+            # In a green thread: raise it in the main program now (it is parked in the hub, where
+            # CPython's main thread would be blocked), and have the hub resume us next.
+            hub.call_soon(_getcurrent().switch)
+            hub.parent.throw(KeyboardInterrupt())
+            return None
         _spawn(_run_handler, self.handler, signum, frame)
         return None
+
+    def _interrupt_main(self):
+        self.pending = False
+        _throw_to_parent(_get_hub(), KeyboardInterrupt())
 
     def __repr__(self):
         return f"<fasthub signal dispatcher for {self.handler!r}>"
@@ -66,6 +88,20 @@ def _run_handler(handler, signum, frame):
         hub.call_soon(_throw_to_parent, hub, e)
 
 
+_route_sigint = False
+
+
+def _after_patch():
+    # monkey_patch(signal=True): route Python's default SIGINT handler through the dispatcher.
+    global _route_sigint
+    _route_sigint = True
+    try:
+        if _real_getsignal(_std.SIGINT) is _std.default_int_handler:
+            _real_signal(_std.SIGINT, _Dispatcher(_std.default_int_handler))
+    except ValueError:  # not the main thread: signals cannot be set from here
+        pass
+
+
 def _unwrap(handler):
     return handler.handler if isinstance(handler, _Dispatcher) else handler
 
@@ -76,7 +112,9 @@ def signal(signalnum, handler):
     A Python callable runs as described in the module docstring; SIG_DFL, SIG_IGN and
     default_int_handler are installed as they are. Raises ValueError outside the main thread or for
     an invalid signal, TypeError for a handler that is neither callable nor SIG_DFL/SIG_IGN."""
-    if callable(handler) and handler not in _PLAIN and not isinstance(handler, _Dispatcher):
+    if handler is _std.default_int_handler and _route_sigint and signalnum == _std.SIGINT:
+        handler = _Dispatcher(handler)  # keep Ctrl-C going to the main program once patched
+    elif callable(handler) and handler not in _PLAIN and not isinstance(handler, _Dispatcher):
         handler = _Dispatcher(handler)
     return _unwrap(_real_signal(signalnum, handler))
 

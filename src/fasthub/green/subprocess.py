@@ -11,6 +11,7 @@ output, as with the stdlib. ``wait()`` parks on a pidfd (Linux) or polls with ba
 """
 
 import errno as _errno
+import inspect as _inspect
 import io as _io
 import os as _os
 import subprocess as _std
@@ -18,6 +19,7 @@ import types as _types
 
 from fasthub._greenthread import spawn as _spawn
 from fasthub._hub import (
+    FdClosedError as _FdClosedError,
     monotonic as _monotonic,
     notify_close as _notify_close,
     sleep as _sleep,
@@ -25,16 +27,20 @@ from fasthub._hub import (
     wait_write as _wait_write,
 )
 from fasthub.green import _thread as _gthread
+from fasthub.patcher import get_original
 
 for _name in dir(_std):
     if not _name.startswith("__"):
         globals()[_name] = getattr(_std, _name)
 del _name
 
-__green__ = ["Popen", "call", "check_call", "check_output", "run"]
+# Only Popen is put into the stdlib module by monkey_patch(): the stdlib's run(), call() ... look it up
+# there, so they become green too (and mock.patch("subprocess.Popen") keeps working).
+__green__ = ["Popen"]
 
 _pidfd_open = getattr(_os, "pidfd_open", None)
-_real_waitpid = _os.waitpid
+_real_read = get_original("os", "read")
+_real_write = get_original("os", "write")
 
 
 class GreenFileIO(_io.FileIO):
@@ -84,8 +90,9 @@ class GreenFileIO(_io.FileIO):
         super().close()
 
 
-def _green_file(f):
-    # Rebuild the stdlib's pipe object ``f`` (raw, buffered or text) on a green, non-blocking fd.
+def _green_file(f, bufsize):
+    # Rebuild the stdlib's pipe object ``f`` (raw, buffered or text) on a green, non-blocking fd,
+    # with the buffer size io.open() gave it.
     if f is None:
         return None
     text = isinstance(f, _io.TextIOWrapper)
@@ -98,12 +105,13 @@ def _green_file(f):
     except BaseException:
         _os.close(fd)
         raise
+    size = bufsize if bufsize > 1 else (raw._blksize if raw._blksize > 1 else _io.DEFAULT_BUFFER_SIZE)
     if isinstance(binary, _io.FileIO):
         new = raw
     elif writing:
-        new = _io.BufferedWriter(raw)
+        new = _io.BufferedWriter(raw, size)
     else:
-        new = _io.BufferedReader(raw)
+        new = _io.BufferedReader(raw, size)
     if text:
         new = _io.TextIOWrapper(new, encoding=f.encoding, errors=f.errors,
                                 line_buffering=f.line_buffering, write_through=f.write_through)
@@ -119,10 +127,13 @@ class Popen(_std.Popen):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._waitpid_lock = _gthread.LockType()
-        self.stdin = _green_file(self.stdin)
-        self.stdout = _green_file(self.stdout)
-        self.stderr = _green_file(self.stderr)
+        bufsize = _SIGNATURE.bind(self, *args, **kwargs).arguments.get("bufsize", -1)
+        if bufsize is None:
+            bufsize = -1
+        self._waitpid_lock = _gthread.allocate_lock()
+        self.stdin = _green_file(self.stdin, bufsize)
+        self.stdout = _green_file(self.stdout, bufsize)
+        self.stderr = _green_file(self.stderr, bufsize)
 
     # -- waiting for the child ----------------------------------------------------------------------
 
@@ -152,7 +163,9 @@ class Popen(_std.Popen):
 
     def _try_wait(self, wait_flags):
         try:
-            return _real_waitpid(self.pid, wait_flags | _os.WNOHANG)
+            # os.waitpid looked up now (not captured): with WNOHANG the green one is the real one,
+            # and tests mock subprocess.os.waitpid.
+            return _os.waitpid(self.pid, wait_flags | _os.WNOHANG)
         except ChildProcessError:
             # SIGCHLD ignored or the child reaped elsewhere: it is gone, its status is lost.
             return (self.pid, 0)
@@ -175,14 +188,25 @@ class Popen(_std.Popen):
 
     # -- pipes ---------------------------------------------------------------------------------------
 
+    # The feeder and drainers use the pipes' fds directly, like the stdlib's _communicate(): never
+    # the buffered objects, which close() from another green thread must not find busy.
+
     def _fh_feed(self, data):
         f = self.stdin
-        binary = f.buffer if isinstance(f, _io.TextIOWrapper) else f
+        view = memoryview(data)
         try:
-            if data:
-                binary.write(data)
+            fd = f.fileno()
+            while view:
+                try:
+                    n = _real_write(fd, view[:_PIPE_CHUNK])
+                except BlockingIOError:
+                    _wait_write(fd)
+                    continue
+                view = view[n:]
         except BrokenPipeError:
             pass  # the child stopped reading: like the stdlib, communicate() ignores it
+        except (_FdClosedError, ValueError):
+            return  # closed by another green thread (Popen.__exit__ after a timeout)
         except OSError as e:
             if e.errno != _errno.EINVAL:
                 raise
@@ -192,13 +216,19 @@ class Popen(_std.Popen):
             pass
 
     def _fh_drain(self, f, chunks):
-        binary = f.buffer if isinstance(f, _io.TextIOWrapper) else f
-        read = getattr(binary, "read1", binary.read)
-        while True:
-            data = read(32768)
-            if not data:
-                break
-            chunks.append(data)
+        try:
+            fd = f.fileno()
+            while True:
+                try:
+                    data = _real_read(fd, 32768)
+                except BlockingIOError:
+                    _wait_read(fd)
+                    continue
+                if not data:
+                    break
+                chunks.append(data)
+        except (_FdClosedError, ValueError):
+            return  # closed by another green thread (Popen.__exit__ after a timeout)
         f.close()
 
     def _communicate(self, input, endtime, orig_timeout):
@@ -252,6 +282,10 @@ class Popen(_std.Popen):
 
 class _Timeout(Exception):
     pass
+
+
+_PIPE_CHUNK = 65536
+_SIGNATURE = _inspect.signature(_std.Popen.__init__)
 
 
 # run(), call(), check_call() and check_output() are the stdlib's own functions, bound to a namespace

@@ -1,0 +1,238 @@
+"""Conformance: CPython's own regression tests, run under fasthub.monkey_patch().
+
+    python tests/stdlib/run.py [-j N] [--module NAME ...] [--no-results] [-v]
+
+Runs, with the interpreter running this script, each module of MODULES from that interpreter's
+installed ``test`` package (never a copy in this tree), one child process per module (_child.py
+patches everything before importing the test module). Tests listed in expected_failures.py for this
+CPython version are expected to fail (or are skipped, for resource-hungry or environment-bound
+ones), each with a one-line reason.
+
+Exit status 1 if any test fails that is not listed, if a listed failure now passes (remove it: the
+list only shrinks), or if a listed test no longer exists. Rewrites this version's rows of RESULTS.md
+(other versions' rows are kept). A test that hangs is stopped after FASTHUB_STDLIB_TEST_TIMEOUT
+seconds (default 20) and counts as a failure; a module is given MODULE_TIMEOUT seconds in all.
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import expected_failures  # noqa: E402
+
+MODULES = ["test_socket", "test_selectors", "test_select", "test_threading", "test_queue",
+           "test_subprocess", "test_httplib", "test_socketserver", "test_urllib2_localnet", "test_ssl",
+           "test_signal", "test_time"]
+MODULE_TIMEOUT = 240
+VERSION = "%d.%d" % sys.version_info[:2]
+FAILED = ("fail", "error", "timeout", "crash")
+
+
+def run_module(name, verbose=False):
+    """Run one test module in child processes until every test has a result; return
+    (results {id: record}, wall seconds, log text)."""
+    skips = expected_failures.skips(VERSION, name)
+    results = {}
+    logs = []
+    t0 = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="fasthub-stdlib-") as tmp:
+        attempt = 0
+        while True:
+            attempt += 1
+            out_path = os.path.join(tmp, f"results-{attempt}.jsonl")
+            skip_path = os.path.join(tmp, f"skip-{attempt}.txt")
+            with open(skip_path, "w") as f:
+                for test_id, reason in skips.items():
+                    f.write(f"{test_id}\t{reason}\n")
+                for test_id in results:
+                    f.write(f"{test_id}\t__done__\n")
+            remaining = MODULE_TIMEOUT - (time.monotonic() - t0)
+            if remaining <= 5:
+                logs.append(f"{name}: module time budget of {MODULE_TIMEOUT}s exhausted")
+                break
+            cmd = [sys.executable, os.path.join(HERE, "_child.py"), name, out_path, skip_path]
+            env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+            env.pop("PYTHONWARNINGS", None)
+            try:
+                proc = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True,
+                                      timeout=remaining)
+                status, stderr = proc.returncode, proc.stderr
+            except subprocess.TimeoutExpired as e:
+                status = "killed"
+                stderr = (e.stderr.decode(errors="replace") if isinstance(e.stderr, bytes)
+                          else e.stderr or "")
+            last_started = None
+            if os.path.exists(out_path):
+                with open(out_path) as f:
+                    for line in f:
+                        try:
+                            rec = json.loads(line)
+                        except ValueError:
+                            continue
+                        if "start" in rec:
+                            last_started = rec["start"]
+                            continue
+                        if rec.get("detail") == "fasthub: __done__":
+                            continue
+                        if "subtest" in rec:
+                            results.setdefault(rec["id"], {"outcome": "running", "subtests": []})
+                            results[rec["id"]].setdefault("subtests", []).append(rec)
+                            continue
+                        prev = results.get(rec["id"])
+                        if prev is not None and prev.get("outcome") != "running":
+                            continue
+                        if prev is not None and prev.get("subtests"):
+                            rec["subtests"] = prev["subtests"]
+                            if rec["outcome"] == "pass":
+                                rec["outcome"] = prev["subtests"][0]["outcome"]
+                        results[rec["id"]] = rec
+                        if last_started == rec["id"]:
+                            last_started = None
+            if verbose and stderr.strip():
+                logs.append(f"--- {name} attempt {attempt} stderr (status {status}):\n{stderr[-3000:]}")
+            if status == 0:
+                break
+            if last_started is None or (last_started in results
+                                        and results[last_started]["outcome"] != "running"):
+                # Died outside any test (import error, module fixture): record and stop.
+                results.setdefault(f"test.{name}", {
+                    "id": f"test.{name}", "outcome": "crash", "seconds": 0,
+                    "detail": f"child exited with status {status} outside a test:\n{stderr[-3000:]}"})
+                break
+            outcome = "timeout" if "Timeout (" in stderr or status == "killed" else "crash"
+            results[last_started] = {"id": last_started, "outcome": outcome, "seconds": 0,
+                                     "detail": f"child status {status}:\n{stderr[-3000:]}"}
+    return results, time.monotonic() - t0, "\n".join(logs)
+
+
+def judge(name, results):
+    """Problems (strings) in one module's results against the expected failures."""
+    expected = expected_failures.failures(VERSION, name)
+    problems = []
+    for test_id, rec in sorted(results.items()):
+        outcome = rec["outcome"]
+        if outcome in FAILED or outcome == "xpass":
+            if test_id not in expected:
+                first = rec.get("detail", "").strip().splitlines()
+                problems.append(f"UNEXPECTED {outcome.upper()}: {test_id}\n"
+                                + "\n".join("    " + l for l in first[-12:]))
+        elif outcome in ("pass", "xfail") and test_id in expected:
+            problems.append(f"NOW PASSES (remove it from expected_failures.py): {test_id}")
+    crashed = any(r["outcome"] == "crash" and r["id"] == f"test.{name}" for r in results.values())
+    for test_id in sorted(expected):
+        if test_id not in results and not crashed:
+            problems.append(f"LISTED BUT NOT FOUND (remove it from expected_failures.py): {test_id}")
+    return problems
+
+
+def counts(results):
+    c = {"tests": 0, "passed": 0, "failed": 0, "skipped": 0}
+    for rec in results.values():
+        if rec["id"].count(".") < 2:
+            if rec["outcome"] in FAILED:
+                c["failed"] += 1
+            continue
+        c["tests"] += 1
+        if rec["outcome"] in ("pass", "xfail"):
+            c["passed"] += 1
+        elif rec["outcome"] == "skip":
+            c["skipped"] += 1
+        else:
+            c["failed"] += 1
+    return c
+
+
+ROW = re.compile(r"^\| (test_\w+) \| (3\.\d+) \|")
+
+
+def write_results(rows):
+    """Replace this version's rows in RESULTS.md, keep the others (locked: versions may run at once)."""
+    import fcntl
+
+    with open(os.path.join(tempfile.gettempdir(), "fasthub-stdlib-results.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _write_results(rows)
+
+
+def _write_results(rows):
+    path = os.path.join(HERE, "RESULTS.md")
+    kept = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                m = ROW.match(line)
+                if m and m.group(2) != VERSION:
+                    kept[(m.group(1), m.group(2))] = line.rstrip("\n")
+    for name, c, expected_n, seconds, ok in rows:
+        kept[(name, VERSION)] = (
+            f"| {name} | {VERSION} | {c['tests']} | {c['passed']} | {c['failed']} | {expected_n} | "
+            f"{c['skipped']} | {seconds:.0f} | {'ok' if ok else 'FAILING'} |")
+    order = {m: i for i, m in enumerate(MODULES)}
+    lines = [
+        "# CPython's own tests under fasthub.monkey_patch()",
+        "",
+        "Generated by `tests/stdlib/run.py` (`make test-stdlib`); do not edit by hand. Each module of",
+        "each interpreter's installed `test` package runs in its own process after `monkey_patch()`.",
+        "`failed` counts failures and errors (including the expected ones, listed with their reasons",
+        "in `expected_failures.py`); `skipped` includes CPython's own skips (resources, platform) and",
+        "the few skipped by fasthub for time or environment (also listed there). `status` is `ok` when",
+        "every failure was expected and no expected failure passed.",
+        "",
+        "| module | python | tests | passed | failed | expected failures | skipped | seconds | status |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for key in sorted(kept, key=lambda k: (order.get(k[0], 99), k[1])):
+        lines.append(kept[key])
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-j", type=int, default=int(os.environ.get("FASTHUB_STDLIB_JOBS", "3")),
+                        help="modules run at once (default 3: most tests mostly sleep)")
+    parser.add_argument("--module", action="append", help="run only these modules")
+    parser.add_argument("--no-results", action="store_true", help="do not rewrite RESULTS.md")
+    parser.add_argument("-v", action="store_true", help="show the children's stderr")
+    args = parser.parse_args()
+    modules = args.module or MODULES
+    t0 = time.monotonic()
+    print(f"CPython {sys.version.split()[0]}: {len(modules)} stdlib test modules under monkey_patch()",
+          flush=True)
+    with ThreadPoolExecutor(max_workers=args.j) as pool:
+        futures = {name: pool.submit(run_module, name, args.v) for name in modules}
+        rows = []
+        all_problems = []
+        for name in modules:
+            results, seconds, log = futures[name].result()
+            problems = judge(name, results)
+            c = counts(results)
+            n_expected = len(expected_failures.failures(VERSION, name))
+            rows.append((name, c, n_expected, seconds, not problems))
+            status = "ok" if not problems else "FAILING"
+            print(f"  {name:24} {c['tests']:4} tests  {c['passed']:4} passed  {c['failed']:3} failed "
+                  f"({n_expected} expected)  {c['skipped']:3} skipped  {seconds:5.0f}s  {status}",
+                  flush=True)
+            if log:
+                print(log)
+            for p in problems:
+                print("    " + p.replace("\n", "\n    "))
+            all_problems.extend(problems)
+    if not args.no_results and not args.module:
+        write_results(rows)
+    print(f"CPython {VERSION}: {'OK' if not all_problems else f'{len(all_problems)} problem(s)'} "
+          f"in {time.monotonic() - t0:.0f}s", flush=True)
+    return 1 if all_problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
