@@ -372,3 +372,43 @@ def test_a_user_os_thread_may_still_wake_a_waiter(hub):
     t.start()
     assert w.get() == "late"
     t.join()
+
+
+def test_raw_fd_closed_without_notify_close_then_reused_still_wakes(hub):
+    # Regression (HUB-BUGS.md): a C library closes an fd behind the hub's back; with epoll the kernel
+    # drops the registration but the hub's cache kept it, so a wait on the reused number never woke.
+    for _ in range(3):
+        r, w = os.pipe()
+        with pytest.raises(TimeoutError):
+            fasthub.wait_read(r, timeout=0.02)  # registers r
+        os.close(r)
+        os.close(w)  # closed WITHOUT notify_close
+        r2, w2 = os.pipe()
+        assert r2 == r  # the number came back
+        os.write(w2, b"x")
+        fasthub.wait_read(r2, timeout=2.0)  # must wake: the data is there
+        assert os.read(r2, 1) == b"x"
+        hub.notify_close(r2)
+        os.close(r2)
+        os.close(w2)
+
+
+def test_an_exception_from_a_signal_handler_interrupts_the_main_wait(hub):
+    # Regression (HUB-BUGS.md): it was printed and swallowed in the hub; CPython raises it in the
+    # interrupted code, and so must fasthub (pytest-timeout relies on this).
+    class Boom(Exception):
+        pass
+
+    def handler(*a):
+        raise Boom("raised by a signal handler")
+
+    old = signal.signal(signal.SIGALRM, handler)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        t0 = time.monotonic()
+        with pytest.raises(Boom):
+            sleep(5)
+        assert time.monotonic() - t0 < 2
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)

@@ -25,7 +25,7 @@ from fasthub.includes.greenlet cimport (
 )
 from fasthub.includes.poller cimport (
     FH_READ, FH_WRITE, FH_BACKEND_DEFAULT, FH_BACKEND_POLL,
-    fh_backend_name, fh_poller_open, fh_poller_close, fh_poller_set, fh_poller_wait,
+    fh_backend_name, fh_poller_open, fh_poller_close, fh_poller_set, fh_poller_rearm, fh_poller_wait,
     fh_wakeup_open, fh_wakeup_send, fh_wakeup_drain, fh_wakeup_close, fh_monotonic, fh_timeout_ms,
 )
 from fasthub._timers cimport Timer, TimerHeap
@@ -360,8 +360,13 @@ cdef class Hub(greenlet):
         slot.mask = mask
         return 0
 
-    cdef object _wait_fd(self, int fd, int direction, object timeout, object timeout_exc):
+    cdef object _wait_fd(self, int fd, int direction, object timeout, object timeout_exc,
+                         bint managed=True):
+        # managed: the caller calls notify_close() before the fd is closed (the green socket does), so
+        # the cached kernel interest can be trusted and a repeated wait costs no system call. Raw fds
+        # (public wait_read/wait_write) may be closed behind our back, so their interest is re-armed.
         cdef _FdSlot slot = self._slot(fd)
+        cdef int rc
         cdef Waiter w
         cdef Timer t = None
         cdef object other = slot.reader if direction == FH_READ else slot.writer
@@ -373,7 +378,13 @@ cdef class Hub(greenlet):
                 f"a fasthub.Lock")
         w = Waiter.__new__(Waiter)
         w.hub = self
-        self._set_interest(fd, slot, slot.mask | direction)
+        if managed or not (slot.mask & direction):
+            self._set_interest(fd, slot, slot.mask | direction)
+        else:
+            rc = fh_poller_rearm(&self.poller, fd, slot.mask)
+            if rc < 0:
+                slot.mask = 0
+                raise OSError(-rc, f"fasthub: cannot watch fd {fd}: {os.strerror(-rc)}")
         if direction == FH_READ:
             slot.reader = w
         else:
@@ -403,11 +414,11 @@ cdef class Hub(greenlet):
         greenlet already waits to read it. Readiness is a hint: retry the operation, it may still
         raise EAGAIN.
         """
-        return self._wait_fd(_fileno(fd), FH_READ, timeout, timeout_exc)
+        return self._wait_fd(_fileno(fd), FH_READ, timeout, timeout_exc, False)
 
     def wait_write(self, fd, timeout=None, timeout_exc=None):
         """Like wait_read(), until ``fd`` may be written."""
-        return self._wait_fd(_fileno(fd), FH_WRITE, timeout, timeout_exc)
+        return self._wait_fd(_fileno(fd), FH_WRITE, timeout, timeout_exc, False)
 
     def _add_listener(self, fd, int direction, callback, tuple args):
         cdef int ifd = _fileno(fd)
@@ -598,8 +609,10 @@ cdef class Hub(greenlet):
                 # (KeyboardInterrupt, SystemExit) goes to the main greenlet.
                 try:
                     PyErr_CheckSignals()
-                except BaseException:
-                    self._report(None)
+                except BaseException as e:
+                    # As without fasthub, the handler's exception interrupts what the main thread
+                    # was doing: the wait of the main greenlet.
+                    self._schedule(_throw_to_parent, (self, e))
                 return 0
             raise OSError(-n, f"fasthub: the {self.backend} backend failed: {os.strerror(-n)}")
         if n > 0:

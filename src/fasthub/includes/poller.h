@@ -342,6 +342,23 @@ static inline int fh_poller_wait(fh_poller_t *p, fh_event_t *out, int maxevents,
     }
 }
 
+/* Re-register fd for `mask` whatever the hub believes the kernel has. For fds the hub does not manage:
+   one closed behind its back (by C code) may have left a cached registration that the kernel dropped,
+   and its number may now name a new file. MOD, or ADD when the kernel has nothing for this fd. */
+static inline int fh_poller_rearm(fh_poller_t *p, int fd, int mask) {
+    if (fd < 0) return -EBADF;
+    switch (p->kind) {
+#if defined(FH_HAVE_EPOLL)
+    case FH_BACKEND_EPOLL: return fh_epoll_set(p, fd, mask, mask);
+#endif
+#if defined(FH_HAVE_KQUEUE)
+    case FH_BACKEND_KQUEUE: return fh_kqueue_set(p, fd, 0, mask);
+#endif
+    case FH_BACKEND_POLL: return fh_poll_set(p, fd, mask);
+    default: return -ENOSYS;
+    }
+}
+
 /* ---- cross-thread wake-up: eventfd where there is one, else a non-blocking pipe ---- */
 
 static inline int fh_wakeup_open(int fds[2]) {

@@ -22,6 +22,7 @@ cdef extern from "poller.h" nogil:
     int fh_poller_open(fh_poller_t *p, int kind)
     void fh_poller_close(fh_poller_t *p)
     int fh_poller_set(fh_poller_t *p, int fd, int old_mask, int new_mask)
+    int fh_poller_rearm(fh_poller_t *p, int fd, int mask)
     int fh_poller_wait(fh_poller_t *p, fh_event_t *out, int maxevents, int timeout_ms)
 
     int fh_wakeup_open(int fds[2])
