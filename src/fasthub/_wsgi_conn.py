@@ -12,6 +12,7 @@ import ssl as _ssl
 import stat
 import sys
 import time
+from _thread import _local as _os_thread_local
 from email.utils import formatdate
 from urllib.parse import unquote_to_bytes
 
@@ -23,6 +24,20 @@ from fasthub.server import recv_into, sendall, to_green
 ALREADY_HANDLED = object()
 
 _RECV_SIZE = 65536
+# One receive buffer per OS thread, shared by all its connections: a connection only borrows it from
+# recv_into() to parser.feed(), which copies what it keeps, with no green switch in between. A buffer
+# per connection cost 64 KB of RSS for every idle keep-alive client (measured: 79 KB per idle
+# connection against gevent's 18 KB). Per OS thread, not global: another thread's hub may run between
+# those two calls.
+_recv_buffers = _os_thread_local()
+
+
+def _recv_buffer():
+    try:
+        return _recv_buffers.view
+    except AttributeError:
+        view = _recv_buffers.view = memoryview(bytearray(_RECV_SIZE))
+        return view
 _SMALL_BODY = 65536          # bodies up to this size are sent in the same send() as the headers
 _DRAIN_LIMIT = 65536         # unread request body the server will read and discard to keep alive
 
@@ -269,8 +284,6 @@ class _Connection:
         self.fd = sock.fileno()
         self.task = task
         self.tls = isinstance(sock, _ssl.SSLSocket)
-        self.buf = bytearray(_RECV_SIZE)
-        self.view = memoryview(self.buf)
         self.parser = RequestParser(server.url_length_limit, server.max_headers,
                                     server.max_header_bytes)
         self.max_body = server.max_body
@@ -306,11 +319,12 @@ class _Connection:
     # -- reading ------------------------------------------------------------------------------------
 
     def _fill(self, timeout, timeout_exc=None):
-        n = recv_into(self.sock, self.view, timeout, timeout_exc)
+        view = _recv_buffer()
+        n = recv_into(self.sock, view, timeout, timeout_exc)
         if not n:
             self.eof = True
             return False
-        self.parser.feed(self.view[:n])
+        self.parser.feed(view[:n])
         return True
 
     def _read_body(self, req):
