@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 VERSIONS ?= 3.10 3.11 3.12 3.13
-DEV_DEPS := "cython>=3.0.10" setuptools wheel "greenlet>=3.1" pytest pytest-timeout
+DEV_DEPS := "cython>=3.0.10" setuptools wheel "greenlet>=3.1" pytest pytest-timeout \
+	dnspython requests httpx redis PyMySQL psycopg2-binary "psycopg[binary]" gunicorn celery
 PYTEST_ARGS ?= -q
 
 .PHONY: test test-all demo bench wheel build debug clean venv
