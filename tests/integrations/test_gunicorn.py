@@ -148,20 +148,34 @@ def test_sigterm_finishes_requests_in_flight_within_graceful_timeout(backend):
         g.stop()
 
 
-def test_max_requests_restarts_the_worker(backend):
-    g = Gunicorn("--max-requests", "3", "--graceful-timeout", "5", backend=backend)
+def _pid_changes(g, old_pid, timeout=15):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            status, body = g.get("/", timeout=5)
+        except OSError:
+            time.sleep(0.1)   # between the old worker leaving and the new one listening
+            continue
+        assert status == 200
+        if body.split()[0] != old_pid:
+            return body.split()[0]
+    pytest.fail(f"the worker was not replaced:\n{g.output()}")
+
+
+def test_worker_is_replaced_after_max_requests_and_when_it_blocks(backend):
+    g = Gunicorn("--max-requests", "3", "--timeout", "1", "--graceful-timeout", "5", backend=backend)
     try:
-        pids = []
-        deadline = time.monotonic() + 20
-        while len(set(pids)) < 2 and time.monotonic() < deadline:
-            try:
-                status, body = g.get("/", timeout=5)
-            except OSError:
-                time.sleep(0.1)   # between the old worker leaving and the new one listening
-                continue
-            assert status == 200
-            pids.append(body.split()[0])
-        assert len(set(pids)) == 2, g.output()
-        assert pids[:3] == [pids[0]] * 3
+        # --max-requests 3: the worker serves three requests, then a new worker takes over.
+        pids = [g.get("/")[1].split()[0] for _ in range(3)]
+        assert len(set(pids)) == 1
+        second = _pid_changes(g, pids[0])
+        # --timeout 1: a request that blocks the hub (no heartbeat) gets the worker killed and
+        # replaced by the arbiter, well before the 8 s block would end.
+        t0 = time.monotonic()
+        with pytest.raises((http.client.HTTPException, OSError)):
+            g.get("/block/8", timeout=12)
+        assert time.monotonic() - t0 < 6.0
+        _pid_changes(g, second)
+        assert "WORKER TIMEOUT" in g.output()
     finally:
         g.stop()
