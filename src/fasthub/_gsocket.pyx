@@ -10,7 +10,8 @@ and catch a BlockingIOError for every EAGAIN.
 
 The user's timeout lives in the socket's ``_timeout`` slot (None: wait without limit; 0.0: raise
 BlockingIOError like a non-blocking stdlib socket; t > 0: TimeoutError once the whole operation has
-taken t seconds). Errors are raised as CPython raises them (OSError subclasses chosen from errno);
+taken t seconds). MSG_DONTWAIT in ``flags`` raises BlockingIOError instead of waiting, as it does on
+a stdlib socket. Errors are raised as CPython raises them (OSError subclasses chosen from errno);
 EINTR runs the signal handlers and retries (PEP 475).
 
 The GIL is kept during the system calls: on a non-blocking fd they return in microseconds, and taking
@@ -36,6 +37,7 @@ cdef extern from *:
     bint fh_would_block(int e)
 
 cdef extern from "sys/socket.h" nogil:
+    enum: MSG_DONTWAIT
     ssize_t c_recv "recv"(int fd, void *buf, size_t n, int flags)
     ssize_t c_send "send"(int fd, const void *buf, size_t n, int flags)
 
@@ -128,7 +130,7 @@ def recv(self, Py_ssize_t bufsize, int flags=0):
     data = _recv_once(fd, bufsize, flags)
     if data is not None:
         return data
-    if self._timeout == 0.0:
+    if self._timeout == 0.0 or flags & MSG_DONTWAIT:
         _raise_errno(EAGAIN)
     deadline = _deadline(self)
     while True:
@@ -172,7 +174,7 @@ def recv_into(self, buffer, Py_ssize_t nbytes=0, int flags=0):
             if not fh_would_block(err):
                 _raise_errno(err)
             if not waited:
-                if self._timeout == 0.0:
+                if self._timeout == 0.0 or flags & MSG_DONTWAIT:
                     _raise_errno(err)
                 deadline = _deadline(self)
                 waited = True
@@ -206,7 +208,7 @@ def send(self, data, int flags=0):
             if not fh_would_block(err):
                 _raise_errno(err)
             if not waited:
-                if self._timeout == 0.0:
+                if self._timeout == 0.0 or flags & MSG_DONTWAIT:
                     _raise_errno(err)
                 deadline = _deadline(self)
                 waited = True
@@ -245,7 +247,7 @@ def sendall(self, data, int flags=0):
             if not fh_would_block(err):
                 _raise_errno(err)
             if not waited:
-                if self._timeout == 0.0:
+                if self._timeout == 0.0 or flags & MSG_DONTWAIT:
                     _raise_errno(err)
                 deadline = _deadline(self)
                 waited = True

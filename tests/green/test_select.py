@@ -3,6 +3,7 @@ select module is the reference for results and errors."""
 
 import os
 import select as std_select
+import sys
 import time
 
 import pytest
@@ -103,6 +104,35 @@ def test_select_errors_match_the_stdlib(pair):
             std_select.select(*args) if len(args) == 4 else std_select.select(*args, 0)
         with pytest.raises(type(ref.value)):
             gselect.select(*args) if len(args) == 4 else gselect.select(*args, 0)
+
+
+def test_select_sees_lists_as_the_stdlib_does():
+    # fileno() that mutates its own list (CPython's test_select_mutated).
+    results = []
+    for mod in (std_select, gselect):
+        a = []
+
+        class F:
+            def fileno(self):
+                del a[-1]
+                return sys.__stdout__.fileno()
+
+        a[:] = [F()] * 10
+        results.append((len(mod.select([], a, [])[1]), len(a)))
+    assert results[0] == results[1]
+    gen_r = (x for x in [sys.__stdout__])
+    assert gselect.select([], gen_r, [], 1) == ([], [sys.__stdout__], [])
+
+
+def test_poll_objects_come_only_from_poll():
+    p = gselect.poll()
+    with pytest.raises(TypeError, match="cannot create"):
+        type(p)()
+
+    class UsesPollAsAttribute:  # as the stdlib selectors do: must not turn into a method
+        factory = gselect.poll
+
+    assert type(UsesPollAsAttribute().factory()) is type(p)
 
 
 def test_select_is_fine_with_another_green_thread_on_the_same_fd(pair):

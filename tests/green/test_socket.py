@@ -210,6 +210,73 @@ def test_connection_errors_match_the_stdlib():
     assert _error_calls(green) == _error_calls(std)
 
 
+def _misuse_calls(mod):
+    out = []
+    s = mod.socket(std.AF_INET, std.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    name = s.getsockname()
+    calls = [lambda: s.sendto("text", name), lambda: s.sendto(5j, name), lambda: s.sendto(b"x", None),
+             lambda: s.sendto(b"x", 0, None), lambda: s.sendto(b"x", "bar", name), lambda: s.sendto(b"x"),
+             lambda: s.sendto(b"x", 0, name, 4), lambda: s.recvfrom(1, std.MSG_DONTWAIT),
+             lambda: mod.getnameinfo("not a tuple", 0)]
+    for call in calls:
+        try:
+            call()
+        except Exception as e:  # noqa: BLE001 - comparing what each module raises
+            out.append((type(e).__name__, str(e).replace("sendto() ", "")))
+    s.close()
+    for call in (lambda: s.settimeout(1), lambda: s.setblocking(True)):
+        try:
+            call()
+        except OSError as e:
+            out.append(("closed", e.errno))
+    return out
+
+
+def test_misuse_raises_like_the_stdlib():
+    assert _misuse_calls(green) == _misuse_calls(std)
+
+
+@pytest.mark.parametrize("call", ["recv", "recv_into", "send", "sendall", "recvmsg", "sendmsg"])
+def test_msg_dontwait_never_waits_on_a_blocking_socket(pair, call):
+    a, _ = pair
+    a.settimeout(None)
+    if call.startswith("send"):
+        a.setblocking(False)
+        try:
+            while True:
+                a.send(b"x" * 65536)
+        except BlockingIOError:
+            pass
+        a.setblocking(True)
+    ops = {
+        "recv": lambda: a.recv(10, std.MSG_DONTWAIT),
+        "recv_into": lambda: a.recv_into(bytearray(10), 0, std.MSG_DONTWAIT),
+        "send": lambda: a.send(b"x" * 65536, std.MSG_DONTWAIT),
+        "sendall": lambda: a.sendall(b"x" * 65536, std.MSG_DONTWAIT),
+        "recvmsg": lambda: a.recvmsg(10, 0, std.MSG_DONTWAIT),
+        "sendmsg": lambda: a.sendmsg([b"x" * 65536], [], std.MSG_DONTWAIT),
+    }
+    with pytest.raises(BlockingIOError):
+        ops[call]()
+
+
+def test_create_connection_uses_a_rebound_socket_class(monkeypatch, listener):
+    made = []
+
+    class Recording(green.socket):
+        __slots__ = ()
+
+        def __init__(self, *args, **kwargs):
+            made.append(args)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(std, "socket", Recording)
+    c = green.create_connection(listener.getsockname())
+    assert type(c) is Recording and made
+    c.close()
+
+
 # --- blocking parks only the calling green thread --------------------------------------------------------
 
 def test_recv_parks_only_the_calling_green_thread(pair):

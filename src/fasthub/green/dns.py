@@ -97,6 +97,9 @@ class ThreadResolver:
         return tpool.execute(self._c.gethostbyaddr, ip_address)
 
     def getnameinfo(self, sockaddr, flags):
+        if not isinstance(sockaddr, tuple):
+            # Fail here, as the C function would: no thread hop, no traceback holding the argument.
+            raise TypeError("getnameinfo() argument 1 must be a tuple")
         if flags & _socket.NI_NUMERICHOST and flags & _socket.NI_NUMERICSERV:
             return self._c.getnameinfo(sockaddr, flags)
         return tpool.execute(self._c.getnameinfo, sockaddr, flags)
@@ -153,6 +156,10 @@ def gethostbyaddr(ip_address):
 
 def getnameinfo(sockaddr, flags):
     """socket.getnameinfo that parks only the calling green thread; raises socket.gaierror."""
+    if not isinstance(sockaddr, tuple):
+        # As the C function: a TypeError whose traceback keeps no reference to the argument.
+        del sockaddr
+        raise TypeError("getnameinfo() argument 1 must be a tuple")
     return get_resolver().getnameinfo(sockaddr, flags)
 
 
@@ -451,7 +458,8 @@ class DnspythonResolver:
         return names[0], names[1:], [ip]
 
     def getnameinfo(self, sockaddr, flags):
-        # The service part and the numeric forms need no network: the C function does them.
+        # The service part and the numeric forms need no network: the C function does them (and
+        # raises TypeError for a bad sockaddr).
         host, service = _socket.getnameinfo(sockaddr, flags | _socket.NI_NUMERICHOST)
         if flags & _socket.NI_NUMERICHOST:
             return host, service

@@ -151,8 +151,10 @@ def select(rlist, wlist, xlist, timeout=None):
     timeout = _check_seconds(timeout)
     if timeout is not None and timeout < 0:
         raise ValueError("timeout must be non-negative")
-    # The real select checks every argument (and answers when something is ready already).
-    rlist, wlist, xlist = list(rlist), list(wlist), list(xlist)
+    # The real select checks every argument (and answers when something is ready already). Lists
+    # and tuples go to it as they are (a fileno() that mutates its list sees what the stdlib's
+    # would); other iterables are read once, here.
+    rlist, wlist, xlist = (x if type(x) in (list, tuple) else list(x) for x in (rlist, wlist, xlist))
     ready = _real_select(rlist, wlist, xlist, 0)
     if ready[0] or ready[1] or ready[2] or timeout == 0:
         return ready
@@ -176,12 +178,27 @@ def select(rlist, wlist, xlist, timeout=None):
 
 
 class poll:
-    """A green ``select.poll`` object: register()/modify()/unregister() as the stdlib's, and poll()
-    parks only the calling green thread."""
+    """``poll()`` returns a green polling object, like ``select.poll()``: register()/modify()/
+    unregister() as the stdlib's, and its poll() parks only the calling green thread.
 
-    def __init__(self):
-        self._poll = _real_poll()
-        self._masks = {}
+    A class rather than a function only so that, like the builtin, it does not become a method when
+    stored as a class attribute (the stdlib's selectors do ``_selector_cls = select.poll``).
+    """
+
+    def __new__(cls):
+        obj = object.__new__(_GreenPoll)
+        obj._poll = _real_poll()
+        obj._masks = {}
+        return obj
+
+
+class _GreenPoll:
+    """The green ``select.poll`` object (made by poll(); like the stdlib's, not by its type)."""
+
+    __slots__ = ("_poll", "_masks")
+
+    def __new__(cls, *args, **kwargs):
+        raise TypeError(f"cannot create '{cls.__module__}.{cls.__qualname__}' instances")
 
     def register(self, fd, eventmask=_POLL_READ | _POLL_WRITE):
         """Watch ``fd`` for the events in ``eventmask`` (default POLLIN|POLLPRI|POLLOUT)."""

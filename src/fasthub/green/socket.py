@@ -72,6 +72,7 @@ _INPROGRESS = (_errno.EINPROGRESS, _errno.EALREADY, _errno.EINTR)
 _ADDRESS_FAMILIES = (AF_INET, AF_INET6)
 _READ = 1
 _WRITE = 2
+_MSG_DONTWAIT = getattr(_std, "MSG_DONTWAIT", 0)
 
 
 def _wait(sock, fd, direction, deadline):
@@ -92,14 +93,15 @@ def _wait(sock, fd, direction, deadline):
         hub.wait_write(fd, remaining)
 
 
-def _io(sock, method, direction, *args):
+def _io(sock, method, direction, *args, flags=0):
     # The generic slow path: try the C method (the C socket is non-blocking, so it never waits);
-    # on EAGAIN wait as the user's timeout says and try again.
+    # on EAGAIN wait as the user's timeout says and try again. ``flags`` with MSG_DONTWAIT asks for
+    # the EAGAIN error instead of a wait, as on a stdlib socket.
     try:
         return method(sock, *args)
     except BlockingIOError:
         timeout_ = sock._timeout
-        if timeout_ == 0.0:
+        if timeout_ == 0.0 or flags & _MSG_DONTWAIT:
             raise
     deadline = None if timeout_ is None else _monotonic() + timeout_
     fd = _ssock.fileno(sock)
@@ -146,8 +148,13 @@ class socket(_stdsocket):
     # -- timeout semantics, kept here rather than in the C socket ------------------------------------
 
     def settimeout(self, value):
-        """Set the timeout of blocking operations: None (block), 0.0 (non-blocking) or seconds."""
-        self._timeout = _check_timeout(value)
+        """Set the timeout of blocking operations: None (block), 0.0 (non-blocking) or seconds.
+        Raises OSError if the socket is closed, as the stdlib does."""
+        value = _check_timeout(value)
+        # Re-assert O_NONBLOCK on the fd (shared with any dup) and fail on a bad fd like the stdlib,
+        # whose settimeout() also makes this one system call.
+        _ssock.setblocking(self, False)
+        self._timeout = value
 
     def gettimeout(self):
         """The timeout in seconds (float), or None when the socket blocks without limit."""
@@ -155,6 +162,7 @@ class socket(_stdsocket):
 
     def setblocking(self, flag):
         """setblocking(True) is settimeout(None); setblocking(False) is settimeout(0.0)."""
+        _ssock.setblocking(self, False)
         self._timeout = None if flag else 0.0
 
     def getblocking(self):
@@ -268,41 +276,44 @@ class socket(_stdsocket):
 
     def recvfrom(self, bufsize, flags=0):
         """Receive up to ``bufsize`` bytes; return ``(data, address)``. Waits (green) for data."""
-        return _io(self, _ssock.recvfrom, _READ, bufsize, flags)
+        return _io(self, _ssock.recvfrom, _READ, bufsize, flags, flags=flags)
 
     def recvfrom_into(self, buffer, nbytes=0, flags=0):
         """Receive into ``buffer``; return ``(nbytes, address)``. Waits (green) for data."""
-        return _io(self, _ssock.recvfrom_into, _READ, buffer, nbytes, flags)
+        return _io(self, _ssock.recvfrom_into, _READ, buffer, nbytes, flags, flags=flags)
 
-    def sendto(self, data, flags_or_addr, addr=None):
+    def sendto(self, *args):
         """sendto(data[, flags], address): send a datagram; waits (green) for buffer space."""
-        if addr is None:
-            return _io(self, _ssock.sendto, _WRITE, data, _resolve_addr(self, flags_or_addr))
-        return _io(self, _ssock.sendto, _WRITE, data, flags_or_addr, _resolve_addr(self, addr))
+        if len(args) == 2:
+            return _io(self, _ssock.sendto, _WRITE, args[0], _resolve_addr(self, args[1]))
+        if len(args) == 3:
+            return _io(self, _ssock.sendto, _WRITE, args[0], args[1], _resolve_addr(self, args[2]),
+                       flags=args[1] if isinstance(args[1], int) else 0)
+        return _ssock.sendto(self, *args)  # the C method's own "takes 2 or 3 arguments" error
 
     if hasattr(_ssock, "recvmsg"):
         def recvmsg(self, bufsize, ancbufsize=0, flags=0):
             """Receive data and ancillary data; waits (green) for data. See socket.recvmsg."""
-            return _io(self, _ssock.recvmsg, _READ, bufsize, ancbufsize, flags)
+            return _io(self, _ssock.recvmsg, _READ, bufsize, ancbufsize, flags, flags=flags)
 
         def recvmsg_into(self, buffers, ancbufsize=0, flags=0):
             """Receive into ``buffers``; waits (green) for data. See socket.recvmsg_into."""
-            return _io(self, _ssock.recvmsg_into, _READ, buffers, ancbufsize, flags)
+            return _io(self, _ssock.recvmsg_into, _READ, buffers, ancbufsize, flags, flags=flags)
 
     if hasattr(_ssock, "sendmsg"):
         def sendmsg(self, buffers, ancdata=(), flags=0, address=None):
             """Send data and ancillary data (e.g. fds); waits (green) for buffer space."""
             if address is None:
-                return _io(self, _ssock.sendmsg, _WRITE, buffers, ancdata, flags)
+                return _io(self, _ssock.sendmsg, _WRITE, buffers, ancdata, flags, flags=flags)
             return _io(self, _ssock.sendmsg, _WRITE, buffers, ancdata, flags,
-                       _resolve_addr(self, address))
+                       _resolve_addr(self, address), flags=flags)
 
     if hasattr(_ssock, "sendmsg_afalg"):
         def sendmsg_afalg(self, msg=(), *, op, iv=None, assoclen=None, flags=0):
             """AF_ALG sendmsg; waits (green) for buffer space."""
             def call(sock):
                 return _ssock.sendmsg_afalg(sock, msg, op=op, iv=iv, assoclen=assoclen, flags=flags)
-            return _io(self, lambda sock: call(sock), _WRITE)
+            return _io(self, call, _WRITE, flags=flags)
 
     # -- sendfile ------------------------------------------------------------------------------------
 
@@ -427,10 +438,13 @@ def create_connection(address, timeout=_GLOBAL_DEFAULT_TIMEOUT, source_address=N
         raise TypeError("create_connection() got an unexpected keyword argument 'all_errors'")
     host, port = address
     exceptions = []
+    # If the stdlib module's socket name was rebound (by a monkey patch, or by a test's mock of
+    # socket.socket), create what it names; otherwise a green socket.
+    cls = _std.socket if _std.socket is not _stdsocket else socket
     for family, type_, proto, _canon, sockaddr in getaddrinfo(host, port, 0, SOCK_STREAM):
         sock = None
         try:
-            sock = socket(family, type_, proto)
+            sock = cls(family, type_, proto)
             if timeout is not _GLOBAL_DEFAULT_TIMEOUT:
                 sock.settimeout(timeout)
             if source_address:
