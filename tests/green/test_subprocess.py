@@ -111,3 +111,15 @@ def test_broken_pipe_is_ignored_by_communicate():
     p.wait()
     p.communicate(b"x" * (1 << 20))
     assert p.returncode == 0
+
+
+def test_pipeline_child_inherits_a_blocking_pipe():
+    # Passing p1.stdout on as p2's stdin shares the open pipe with p2: it must stay blocking there
+    # (a non-blocking stdin makes the reader fail with EAGAIN when p1 is slower).
+    p1 = subprocess.Popen([PY, "-c", "import time; time.sleep(0.2); print('through the pipe')"],
+                          stdout=subprocess.PIPE)
+    p2 = subprocess.Popen([PY, "-c", "import sys; sys.stdout.write(sys.stdin.read().upper())"],
+                          stdin=p1.stdout, stdout=subprocess.PIPE)
+    p1.stdout.close()
+    out, _ = p2.communicate(timeout=30)
+    assert out == b"THROUGH THE PIPE\n" and p2.returncode == 0 and p1.wait() == 0

@@ -32,6 +32,14 @@ FAILURES = [
      "same as test_various_ops (native_id)"),
     ("test.test_threading.ThreadTests.test_various_ops_small_stack", ALL,
      "same as test_various_ops (native_id)"),
+    # -- test_socket
+    ("test.test_socket.NonBlockingTCPTests.testSetBlocking", ALL,
+     "a green socket's fd is always O_NONBLOCK at the OS level (its timeout lives in the green "
+     "socket); the test reads the fd flags"),
+    ("test.test_socket.NonBlockingTCPTests.testSetBlocking_overflow", ("3.11",),
+     "same as testSetBlocking (fd flags)"),
+    ("test.test_socket.NonblockConstantTest.test_SOCK_NONBLOCK", ALL,
+     "same as testSetBlocking: the fd of a blocking green socket is O_NONBLOCK"),
     # -- test_signal
     ("test.test_signal.GenericTests.test_functions_module_attr", ALL,
      "signal.signal and signal.getsignal are fasthub.green.signal functions (their __module__)"),

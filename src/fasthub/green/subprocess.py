@@ -2,9 +2,14 @@
 green thread; ``run``, ``call``, ``check_call`` and ``check_output`` built on it.
 
 ``Popen`` is a subclass of the stdlib class (CPython starts the child exactly as usual, with
-``_posixsubprocess.fork_exec``). Afterwards its ``stdin``/``stdout``/``stderr`` are non-blocking
-pipes wrapped in green file objects (same type of object as the stdlib gives: raw, buffered or text),
-so ``p.stdout.read()`` or ``readline()`` waits in the hub. ``communicate()`` feeds and drains the pipes
+``_posixsubprocess.fork_exec``). Afterwards its ``stdin``/``stdout``/``stderr`` are wrapped in green
+file objects (same type of object as the stdlib gives: raw, buffered or text), so ``p.stdout.read()``
+or ``readline()`` waits in the hub. The pipes stay in blocking mode: O_NONBLOCK belongs to the open
+file, which another process shares when a pipe is passed on (``Popen(..., stdin=p1.stdout)``, the
+classic pipeline) and which would then fail with EAGAIN. So each read first waits until the pipe is
+readable (the read then returns what is there), and each write waits until it is writable and
+writes at most PIPE_BUF bytes (which a writable pipe takes without blocking), as the stdlib's own
+``communicate()`` does. ``communicate()`` feeds and drains the pipes
 in green threads; after a ``TimeoutExpired`` those keep running, so calling it again returns the whole
 output, as with the stdlib. ``wait()`` parks on a pidfd (Linux) or polls with back-off; both honour
 ``timeout`` and raise ``TimeoutExpired``. Every other name is the stdlib's ``subprocess``.
@@ -14,6 +19,7 @@ import errno as _errno
 import inspect as _inspect
 import io as _io
 import os as _os
+import select as _select
 import subprocess as _std
 import types as _types
 
@@ -44,42 +50,31 @@ _real_write = get_original("os", "write")
 
 
 class GreenFileIO(_io.FileIO):
-    """A FileIO on a non-blocking fd whose reads and writes park the green thread until the fd is
-    ready, so buffered and text wrappers on top of it behave as if it were blocking."""
+    """A FileIO on a pipe whose reads and writes first park the green thread until the pipe is
+    ready, then do one system call that cannot block (see the module docstring)."""
 
     def readinto(self, buffer):
-        while True:
-            n = super().readinto(buffer)
-            if n is not None:
-                return n
-            _wait_read(self.fileno())
+        _wait_read(self.fileno())
+        return super().readinto(buffer)
 
     def read(self, size=-1):
         if size is None or size < 0:
             return self.readall()
-        while True:
-            data = super().read(size)
-            if data is not None:
-                return data
-            _wait_read(self.fileno())
+        _wait_read(self.fileno())
+        return super().read(size)
 
     def readall(self):
         chunks = []
         while True:
+            _wait_read(self.fileno())
             data = super().read(_io.DEFAULT_BUFFER_SIZE * 4)
-            if data is None:
-                _wait_read(self.fileno())
-            elif not data:
+            if not data:
                 return b"".join(chunks)
-            else:
-                chunks.append(data)
+            chunks.append(data)
 
     def write(self, data):
-        while True:
-            n = super().write(data)
-            if n is not None:
-                return n
-            _wait_write(self.fileno())
+        _wait_write(self.fileno())
+        return super().write(memoryview(data)[:_PIPE_BUF])
 
     def close(self):
         if not self.closed:
@@ -98,9 +93,8 @@ def _green_file(f, bufsize):
     text = isinstance(f, _io.TextIOWrapper)
     binary = f.buffer if text else f
     writing = binary.writable()
-    fd = _os.dup(f.fileno())
+    fd = _os.dup(f.fileno())  # ours to close (after notify_close); f is closed below
     try:
-        _os.set_blocking(fd, False)
         raw = GreenFileIO(fd, "wb" if writing else "rb", closefd=True)
     except BaseException:
         _os.close(fd)
@@ -197,12 +191,8 @@ class Popen(_std.Popen):
         try:
             fd = f.fileno()
             while view:
-                try:
-                    n = _real_write(fd, view[:_PIPE_CHUNK])
-                except BlockingIOError:
-                    _wait_write(fd)
-                    continue
-                view = view[n:]
+                _wait_write(fd)
+                view = view[_real_write(fd, view[:_PIPE_BUF]):]
         except BrokenPipeError:
             pass  # the child stopped reading: like the stdlib, communicate() ignores it
         except (_FdClosedError, ValueError):
@@ -219,11 +209,8 @@ class Popen(_std.Popen):
         try:
             fd = f.fileno()
             while True:
-                try:
-                    data = _real_read(fd, 32768)
-                except BlockingIOError:
-                    _wait_read(fd)
-                    continue
+                _wait_read(fd)
+                data = _real_read(fd, 32768)
                 if not data:
                     break
                 chunks.append(data)
@@ -284,7 +271,7 @@ class _Timeout(Exception):
     pass
 
 
-_PIPE_CHUNK = 65536
+_PIPE_BUF = getattr(_select, "PIPE_BUF", 512)  # what a writable pipe takes without blocking
 _SIGNATURE = _inspect.signature(_std.Popen.__init__)
 
 
