@@ -76,6 +76,20 @@ cdef int _wait(int fd, int direction, object deadline) except -1:
     return 0
 
 
+READ = FH_READ
+WRITE = FH_WRITE
+
+
+def wait(int fd, int direction, object deadline):
+    """Park the calling green thread until ``fd`` may be read (READ) or written (WRITE); raise
+    TimeoutError once ``deadline`` (monotonic seconds, or None for no limit) has passed.
+
+    For fds of green sockets only: they call notify_close() before closing, so the hub may trust its
+    cached kernel interest and a repeated wait costs no system call (fasthub.wait_read re-arms).
+    """
+    _wait(fd, direction, deadline)
+
+
 cdef Py_ssize_t _raise_errno(int err) except -1:
     errno = err
     PyErr_SetFromErrno(OSError)

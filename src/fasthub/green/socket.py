@@ -27,7 +27,6 @@ import sys as _sys
 
 import _socket
 
-from fasthub._hub import get_hub as _get_hub
 from fasthub._hub import monotonic as _monotonic
 from fasthub._hub import notify_close as _notify_close
 from fasthub._hub import sleep as _sleep
@@ -70,27 +69,18 @@ _c_type = _ssock.type.__get__
 _c_proto = _ssock.proto.__get__
 _INPROGRESS = (_errno.EINPROGRESS, _errno.EALREADY, _errno.EINTR)
 _ADDRESS_FAMILIES = (AF_INET, AF_INET6)
-_READ = 1
-_WRITE = 2
+_READ = _gsocket.READ
+_WRITE = _gsocket.WRITE
 _MSG_DONTWAIT = getattr(_std, "MSG_DONTWAIT", 0)
 
 
 def _wait(sock, fd, direction, deadline):
-    """Park until ``fd`` may be read/written; TimeoutError once ``deadline`` (monotonic) passes."""
-    hub = _get_hub()
-    if deadline is None:
-        if direction == _READ:
-            hub.wait_read(fd)
-        else:
-            hub.wait_write(fd)
-        return
-    remaining = deadline - _monotonic()
-    if remaining <= 0:
-        raise timeout("timed out")
-    if direction == _READ:
-        hub.wait_read(fd, remaining)
-    else:
-        hub.wait_write(fd, remaining)
+    """Park until ``fd`` may be read/written; TimeoutError once ``deadline`` (monotonic) passes.
+
+    A C wait that trusts the hub's cached interest for the fd: green sockets always tell the hub
+    before their fd is closed.
+    """
+    _gsocket.wait(fd, direction, deadline)
 
 
 def _io(sock, method, direction, *args, flags=0):
