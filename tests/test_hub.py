@@ -412,3 +412,22 @@ def test_an_exception_from_a_signal_handler_interrupts_the_main_wait(hub):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+
+
+def test_notify_close_in_a_thread_without_a_hub_creates_none():
+    from fasthub._hub import get_hub_if_exists
+
+    seen = []
+
+    def in_thread():
+        a, b = socket.socketpair()
+        fasthub.notify_close(a)  # e.g. a green socket closed in a tpool worker
+        seen.append(get_hub_if_exists())
+        a.close()
+        b.close()
+
+    t = threading.Thread(target=in_thread)
+    t.start()
+    t.join()
+    assert seen == [None]
+    assert get_hub_if_exists() is get_hub()

@@ -794,6 +794,19 @@ def wait_write(fd, timeout=None, timeout_exc=None):
     return get_hub().wait_write(fd, timeout, timeout_exc)
 
 
+def get_hub_if_exists():
+    """The calling OS thread's hub, or None if it has none yet (never creates one)."""
+    try:
+        return (<_HubHolder>_thread_hubs.holder).hub
+    except AttributeError:
+        return None
+
+
 def notify_close(fd):
-    """Tell the calling thread's hub that ``fd`` is about to be closed; see Hub.notify_close()."""
-    get_hub().notify_close(fd)
+    """Tell the calling thread's hub that ``fd`` is about to be closed; see Hub.notify_close().
+
+    A thread that has no hub has no waiters to wake: no hub is created for it (closing a socket in a
+    pool thread must not cost a new epoll fd and eventfd)."""
+    hub = get_hub_if_exists()
+    if hub is not None:
+        hub.notify_close(fd)
