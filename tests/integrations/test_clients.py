@@ -105,11 +105,12 @@ def test_pymysql(mysql_url, backend):
     """), args=[mysql_url], backend=backend))
 
 
-def test_requests_and_urllib3(slow_http, backend):
+def test_requests_urllib3_and_httpx(slow_http, backend):
     need("requests")
     need("urllib3")
+    need("httpx")
     _ok(run_python(harness("""
-        import requests, urllib3
+        import httpx, requests, urllib3
         base = sys.argv[1]
         session = requests.Session()
         adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=50)
@@ -119,14 +120,6 @@ def test_requests_and_urllib3(slow_http, backend):
         pool = urllib3.PoolManager(maxsize=50)
         concurrently(lambda i: pool.request("GET", f"{base}/delay/0.2/u{i}").data.decode(),
                      lambda i: f"u{i}")
-    """), args=[slow_http], backend=backend))
-
-
-def test_httpx_sync(slow_http, backend):
-    need("httpx")
-    _ok(run_python(harness("""
-        import httpx
-        base = sys.argv[1]
         client = httpx.Client(limits=httpx.Limits(max_connections=50), timeout=10)
         concurrently(lambda i: client.get(f"{base}/delay/0.2/h{i}").text, lambda i: f"h{i}")
     """), args=[slow_http], backend=backend))
