@@ -29,13 +29,15 @@ test: build
 	@export FASTHUB_SERVICES_TOKEN=$$$$; eval "$$(./scripts/services.sh start)"; \
 	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; ./scripts/services.sh stop; exit $$rc
 
-# The whole suite on every supported CPython, each in its own venv.
+# The whole suite on every supported CPython, each in its own venv, then CPython's own regression
+# tests for the patched modules under monkey_patch() on each (make test-stdlib).
 test-all:
 	@set -e; for v in $(VERSIONS); do \
 	  py=$$(./scripts/python-for.sh $$v); \
 	  echo "=== CPython $$v ($$py)"; \
 	  $(MAKE) --no-print-directory test PYTHON=$$py VENV=.venv-$$v; \
 	done
+	$(MAKE) --no-print-directory test-stdlib
 
 demo: build
 	$(PY) -m fasthub.demo
