@@ -4,16 +4,17 @@ psycopg2 talks to PostgreSQL through libpq in C, so socket patching cannot reach
 support (``psycopg2.extensions.set_wait_callback``) puts libpq in non-blocking mode and calls a Python
 function whenever libpq would block; ``wait_callback`` below polls the connection and waits for its
 socket with ``fasthub.wait_read``/``wait_write``. Every connection made after ``patch()`` is green:
-queries, connect, COPY and LISTEN/NOTIFY all yield to other green threads.
+connect, queries, named (server-side) cursors and LISTEN/NOTIFY (wait with ``fasthub.wait_read(
+conn.fileno())``, then ``conn.poll()``) all yield to other green threads.
 
 ``fasthub.monkey_patch()`` calls ``patch()`` when psycopg2 is installed. Migrating from psycogreen:
 ``psycogreen.gevent.patch_psycopg()`` / ``psycogreen.eventlet.patch_psycopg()`` become ``patch()``.
 
-Caveats (libpq's, not ours): a green connection cannot use named cursors' ``withhold`` or
-``conn.set_session(async_=...)``; a connection must be used by one green thread at a time (use
-``fasthub.pool.ConnectionPool``); if the wait is interrupted (a ``fasthub.Timeout``, ``kill()``), the
-query is still running on the server, so psycopg2 closes the connection (``conn.closed == 2``) rather
-than leave it half-used.
+Caveats (psycopg2's, not ours): with a wait callback installed, ``copy_from``/``copy_to``/
+``copy_expert`` raise ProgrammingError (psycopg 3's COPY is green: see ``integrations.psycopg``); a
+connection must be used by one green thread at a time (use ``fasthub.pool.ConnectionPool``); if the
+wait is interrupted (a ``fasthub.Timeout``, ``kill()``), the query is still running on the server, so
+psycopg2 closes the connection (``conn.closed == 2``) rather than leave it half-used.
 """
 
 import psycopg2
