@@ -523,8 +523,8 @@ def _describe_instance(obj, ids):
 def _running_threads():
     frames = sys._current_frames()
     me = get_original("_thread", "get_ident")()
-    tpool = sys.modules.get("fasthub.tpool")
-    pool_idents = set(getattr(tpool, "_worker_idents", ()) or ())
+    from fasthub.green._thread import _internal_thread_idents
+    pool_idents = set(_internal_thread_idents())  # tpool workers, the monitor: fasthub's own
     threading = sys.modules.get("threading")
     names = {}
     if threading is not None:

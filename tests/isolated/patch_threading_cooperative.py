@@ -176,4 +176,14 @@ t = threading.Thread(target=read_local)
 t.start()
 t.join()
 assert seen == [None] and loc.v == "main", (seen, loc.v)
+# concurrent.futures.ThreadPoolExecutor: its workers are green threads, its queue is green.
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+
+t0 = time.monotonic()
+with ThreadPoolExecutor(max_workers=20) as pool:
+    results = list(pool.map(lambda i: (time.sleep(0.2), i * i)[1], range(20)))
+elapsed = time.monotonic() - t0
+assert results == [i * i for i in range(20)], results
+assert elapsed < 2.0, f"20 x sleep(0.2) in a 20-worker pool took {elapsed:.2f}s"
+assert len(sys._current_frames()) == 1, "ThreadPoolExecutor started a real OS thread"
 print("pass")

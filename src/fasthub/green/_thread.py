@@ -365,9 +365,17 @@ start_new = start_new_thread
 def _count():
     """Threads and green threads started through this module that are still running. fasthub's own
     OS threads (the tpool workers) are not counted: they are infrastructure, like the hub."""
+    return _green_count + max(_real_count() - len(_internal_thread_idents()), 0)
+
+
+def _internal_thread_idents():
+    # fasthub's own OS threads: the hub's registry when it offers one, else the tpool workers.
+    from fasthub import _hub
+    registry = getattr(_hub, "internal_threads", None)
+    if registry is not None:
+        return registry()
     tpool = sys.modules.get("fasthub.tpool")
-    infrastructure = len(getattr(tpool, "_worker_idents", ())) if tpool is not None else 0
-    return _green_count + max(_real_count() - infrastructure, 0)
+    return set(getattr(tpool, "_worker_idents", ())) if tpool is not None else set()
 
 
 def _set_sentinel():
