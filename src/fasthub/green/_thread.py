@@ -64,11 +64,6 @@ def get_ident():
     return id(cur)
 
 
-def _current_key():
-    # The object green-local state is attached to: a GreenThread, or a raw greenlet.
-    return _fh_getcurrent()
-
-
 # --- locks -------------------------------------------------------------------------------------------
 
 def _check_acquire_args(blocking, timeout):
@@ -221,8 +216,6 @@ def allocate_lock():
 
 
 allocate = allocate_lock
-# What threading.Lock is: a factory before 3.13, the lock class since.
-threading_Lock = LockType if _PY313 else allocate_lock
 
 
 class RLock:
@@ -376,21 +369,6 @@ def _internal_thread_idents():
         return registry()
     tpool = sys.modules.get("fasthub.tpool")
     return set(getattr(tpool, "_worker_idents", ())) if tpool is not None else set()
-
-
-def _set_sentinel():
-    """(CPython < 3.13) A lock the caller acquires and that is released when its green thread ends;
-    threading.Thread.join() waits on it."""
-    lock = allocate_lock()
-    cur = _fh_getcurrent()
-    if type(cur) is GreenThread:
-        cur.link(_release_sentinel, lock)
-    return lock
-
-
-def _release_sentinel(gt, lock):
-    if lock.locked():
-        lock.release()
 
 
 # --- green-local storage -----------------------------------------------------------------------------
@@ -551,6 +529,31 @@ def _forget_dummy(gt, g, ident, dummy):
 def local_for(threading_module):
     """A green local() for ``threading_module._thread_local_info`` (3.13 tracks dummy threads in it)."""
     return _local()
+
+
+# === Version-specific code: everything that differs between CPython versions is below. ============
+# (Besides LockType.__new__, which refuses direct instantiation before 3.13 like CPython's lock.)
+
+# What threading.Lock is: a factory before 3.13, the lock class since.
+threading_Lock = LockType if _PY313 else allocate_lock
+
+# --- CPython 3.10-3.12: the thread-state lock ---------------------------------------------------------
+# threading.Thread.join() waits on a lock the thread takes at start and that CPython releases when the
+# thread state is deleted; for a green thread, when its GreenThread ends.
+
+def _set_sentinel():
+    """(CPython < 3.13) A lock the caller acquires and that is released when its green thread ends;
+    threading.Thread.join() waits on it."""
+    lock = allocate_lock()
+    cur = _fh_getcurrent()
+    if type(cur) is GreenThread:
+        cur.link(_release_sentinel, lock)
+    return lock
+
+
+def _release_sentinel(gt, lock):
+    if lock.locked():
+        lock.release()
 
 
 # --- CPython 3.13+: joinable thread handles ----------------------------------------------------------
