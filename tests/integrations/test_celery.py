@@ -89,6 +89,7 @@ def worker(redis_url, backend):
     w.stop()
 
 
+@pytest.mark.slow
 def test_worker_runs_tasks_as_green_threads(worker):
     nap = worker.app.nap
     t0 = time.monotonic()

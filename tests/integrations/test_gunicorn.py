@@ -124,6 +124,7 @@ def test_keep_alive_reuses_and_then_closes_idle_connections(server):
         conn.close()
 
 
+@pytest.mark.slow
 def test_sigterm_finishes_requests_in_flight_within_graceful_timeout(backend):
     g = Gunicorn("--graceful-timeout", "2", backend=backend)
     try:
@@ -162,6 +163,7 @@ def _pid_changes(g, old_pid, timeout=15):
     pytest.fail(f"the worker was not replaced:\n{g.output()}")
 
 
+@pytest.mark.slow
 def test_worker_is_replaced_after_max_requests_and_when_it_blocks(backend):
     g = Gunicorn("--max-requests", "3", "--timeout", "1", "--graceful-timeout", "5", backend=backend)
     try:
