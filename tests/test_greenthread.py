@@ -293,7 +293,6 @@ def test_join_and_get_timeouts():
 def test_one_hundred_thousand_green_threads():
     n = 100_000
     counter = [0]
-    gate = fasthub.Waiter()
 
     def task():
         gate_wait()

@@ -13,7 +13,7 @@ import fasthub
 from fasthub import (
     BlockingInHubError, ConcurrentUseError, FdClosedError, LoopExit, Waiter, get_hub, sleep, spawn,
 )
-from fasthub._hub import Hub, set_hub, _drop_hub
+from fasthub._hub import Hub
 
 
 @pytest.fixture

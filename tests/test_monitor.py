@@ -170,7 +170,6 @@ def test_debug_warns_for_a_blocking_socket_and_a_held_lock(debug_on):
     b.send(b"x")
     lock = threading.Lock()
     lock.acquire()
-    released = []
 
     def blocking_user():
         a.recv(1)  # blocking fd: data is there, but the call is still a blocking one

@@ -20,7 +20,7 @@ from fasthub._timers cimport Timer
 
 import sys
 from greenlet import GreenletExit
-from fasthub._hub import BlockingInHubError, _throw_to_parent
+from fasthub._hub import _throw_to_parent
 
 import_greenlet()
 

@@ -5,8 +5,6 @@ import greenlet
 from fasthub._timers import Timer, TimerHeap
 
 FileLike = Union[int, Any]
-READ: int
-WRITE: int
 
 class LoopExit(Exception): ...
 class ConcurrentUseError(RuntimeError): ...

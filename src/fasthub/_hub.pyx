@@ -43,9 +43,6 @@ cdef extern from "pythread.h":
 cdef enum:
     MAX_EVENTS = 1024
 
-READ = FH_READ
-WRITE = FH_WRITE
-
 
 class LoopExit(Exception):
     """The waiting greenlet can never be woken: no timer, fd, callback or other thread is pending.

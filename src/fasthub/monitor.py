@@ -21,7 +21,6 @@ The cost on the hub is nothing beyond the counter it keeps anyway; the monitor t
 
 import ctypes
 import dis
-import linecache
 import logging
 import os
 import sys
@@ -296,8 +295,8 @@ def _classify(obj):
             return (f"an unpatched original: {mod_name}.{name} was captured before "
                     f"fasthub.monkey_patch(); import it after patching or use the module attribute")
         if mod_name in ("time", "socket", "select", "_socket", "os", "subprocess", "_thread", "ssl"):
-            return (f"a blocking C function from the stdlib; fasthub.monkey_patch() replaces it with a "
-                    f"cooperative one")
+            return ("a blocking C function from the stdlib; fasthub.monkey_patch() replaces it with a "
+                    "cooperative one")
     if is_c:
         return "a C function: the hub cannot run until it returns"
     return None
