@@ -317,7 +317,10 @@ def _resolve_module(module_name, module):
 def _resolve_group(group):
     plan = {}
     for module_name, entries in _TABLE[group].items():
-        module = importlib.import_module(module_name)
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue  # this Python was built without it (e.g. no OpenSSL): nothing to patch
         repl = {}
         for attr, source in entries.items():
             if not hasattr(module, attr):
