@@ -22,7 +22,6 @@ import _imp
 import gc
 import importlib
 import importlib.util
-import os as _os
 import sys
 import types
 import warnings

@@ -14,7 +14,6 @@ from fasthub.green import queue as gqueue
 from fasthub.green import threading as gthreading
 from fasthub.patcher import get_original
 
-real_sleep = get_original("time", "sleep")
 
 
 # --- Lock ----------------------------------------------------------------------------------------------
