@@ -15,7 +15,6 @@ from fasthub.green import threading as gthreading
 from fasthub.patcher import get_original
 
 
-
 # --- Lock ----------------------------------------------------------------------------------------------
 
 def test_lock_excludes_across_switches_and_parks_only_the_green_thread():
