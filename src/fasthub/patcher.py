@@ -447,9 +447,13 @@ def _late_patch_report(newly, thread_patched):
             if value is not _ABSENT and callable(value):
                 originals.setdefault(id(value), f"{module_name}.{attr}")
     # 1. Module globals bound to an original (from socket import socket; from time import sleep).
+    seen = set()  # one module may be in sys.modules under two names (requests.packages.urllib3)
     for mod_name, module in list(sys.modules.items()):
         if module is None or _skip_holder_module(mod_name) or _is_stdlib(mod_name):
             continue
+        if id(module) in seen:
+            continue
+        seen.add(id(module))
         try:
             items = list(vars(module).items())
         except TypeError:
