@@ -696,6 +696,11 @@ def unregister_internal_thread(ident):
     _internal_threads.discard(ident)
 
 
+def internal_threads():
+    """Idents of fasthub's own live OS threads (tpool workers, the monitor), as a frozenset."""
+    return frozenset(_internal_threads)
+
+
 cdef bint _other_threads_alive():
     # Another OS thread may still hand us work through call_soon_threadsafe (a thread setting an
     # Event): then waiting for the wake-up fd is right, not a deadlock. _thread._count() counts live

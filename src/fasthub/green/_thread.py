@@ -362,13 +362,9 @@ def _count():
 
 
 def _internal_thread_idents():
-    # fasthub's own OS threads: the hub's registry when it offers one, else the tpool workers.
+    # fasthub's own OS threads (tpool workers, the monitor), as registered with the hub.
     from fasthub import _hub
-    registry = getattr(_hub, "internal_threads", None)
-    if registry is not None:
-        return registry()
-    tpool = sys.modules.get("fasthub.tpool")
-    return set(getattr(tpool, "_worker_idents", ())) if tpool is not None else set()
+    return _hub.internal_threads()
 
 
 # --- green-local storage -----------------------------------------------------------------------------
