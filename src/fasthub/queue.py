@@ -224,16 +224,20 @@ class LightQueue:
                 return item
         if not block:
             raise Empty
-        _check_timeout(timeout)
+        if timeout is not None:
+            _check_timeout(timeout)
+            try:
+                hub = get_hub()
+            except RuntimeError:
+                raise Empty from None  # interpreter shutdown: cannot wait
+            return self._wait_turn(self._getters, hub, timeout, self._try_get, Empty)
+        # The common wait (no timeout), inlined: one Waiter (which finds the hub in C), then take the
+        # item. This path is half of a green hand-off through a Queue: every Python-level call counts.
+        getters = self._getters
         try:
-            hub = get_hub()
+            w = Waiter()
         except RuntimeError:
             raise Empty from None  # interpreter shutdown: cannot wait
-        if timeout is not None:
-            return self._wait_turn(self._getters, hub, timeout, self._try_get, Empty)
-        # The common wait (no timeout), inlined: one Waiter, then take the item.
-        getters = self._getters
-        w = Waiter(hub)
         getters.append(w)
         if not self._sizex():  # re-check after registering (see _wait_turn)
             try:
@@ -256,7 +260,7 @@ class LightQueue:
                     _wake_one(self._putters)
                 return item
         # Another green thread took the item first: wait again, at the head of the line.
-        return self._wait_turn(getters, hub, None, self._try_get, Empty, True)
+        return self._wait_turn(getters, get_hub(), None, self._try_get, Empty, True)
 
     def get_nowait(self):
         """get(block=False)."""
