@@ -18,25 +18,9 @@ ROUNDS = 15
 
 def _pingpong(n):
     import fasthub
+    from test_switch import _green_event_pair  # the switch scenario's Event ping-pong, verbatim
 
-    a, b = fasthub.Event(), fasthub.Event()
-    count = [0]
-
-    def pong():
-        for _ in range(n):
-            b.wait()
-            b.clear()
-            count[0] += 1
-            a.set()
-
-    g = fasthub.spawn(pong)
-    for _ in range(n):
-        b.set()
-        a.wait()
-        a.clear()
-    g.wait()
-    assert count[0] == n
-    return n
+    return _green_event_pair(fasthub.spawn, fasthub.Event, n)()
 
 
 def measure(rounds=ROUNDS, n=N):
