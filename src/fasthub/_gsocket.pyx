@@ -76,6 +76,43 @@ cdef int _wait(int fd, int direction, object deadline) except -1:
     return 0
 
 
+cdef struct _Deadline:
+    bint started    # a wait already happened: the fields below are set
+    bint limited    # False: the socket has no timeout
+    double at       # monotonic deadline when limited
+
+
+cdef ssize_t _transfer(object sock, int fd, char *buf, size_t n, int flags, int direction,
+                       _Deadline *dl) except -1:
+    # One recv (direction FH_READ) or send (FH_WRITE) that moved data, parking in the hub on EAGAIN.
+    # The first wait fixes the deadline in *dl, so a caller looping over chunks (sendall) is bounded
+    # by the socket timeout as a whole, as the stdlib's sendall is.
+    cdef ssize_t r
+    cdef int err
+    while True:
+        if direction == FH_READ:
+            r = c_recv(fd, buf, n, flags)
+        else:
+            r = c_send(fd, buf, n, flags)
+        if r >= 0:
+            return r
+        err = errno
+        if err == EINTR:
+            PyErr_CheckSignals()
+            continue
+        if not fh_would_block(err):
+            _raise_errno(err)
+        if not dl.started:
+            timeout = sock._timeout
+            if timeout == 0.0 or flags & MSG_DONTWAIT:
+                _raise_errno(err)
+            dl.limited = timeout is not None
+            if dl.limited:
+                dl.at = fh_monotonic() + <double>timeout
+            dl.started = True
+        _wait(fd, direction, dl.at if dl.limited else None)
+
+
 READ = FH_READ
 WRITE = FH_WRITE
 
@@ -160,10 +197,8 @@ def recv_into(self, buffer, Py_ssize_t nbytes=0, int flags=0):
     Receive up to ``nbytes`` (default: len(buffer)) bytes into ``buffer``; waits like recv().
     """
     cdef Py_buffer view
-    cdef int fd, err
-    cdef ssize_t n
-    cdef object deadline = None
-    cdef bint waited = False
+    cdef _Deadline dl
+    dl.started = False
     if nbytes < 0:
         raise ValueError("negative buffersize in recv_into")
     try:
@@ -176,23 +211,7 @@ def recv_into(self, buffer, Py_ssize_t nbytes=0, int flags=0):
             nbytes = view.len
         elif view.len < nbytes:
             raise ValueError("buffer too small for requested bytes")
-        fd = _fd_of(self)
-        while True:
-            n = c_recv(fd, view.buf, <size_t>nbytes, flags)
-            if n >= 0:
-                return n
-            err = errno
-            if err == EINTR:
-                PyErr_CheckSignals()
-                continue
-            if not fh_would_block(err):
-                _raise_errno(err)
-            if not waited:
-                if self._timeout == 0.0 or flags & MSG_DONTWAIT:
-                    _raise_errno(err)
-                deadline = _deadline(self)
-                waited = True
-            _wait(fd, FH_READ, deadline)
+        return _transfer(self, _fd_of(self), <char *>view.buf, <size_t>nbytes, flags, FH_READ, &dl)
     finally:
         PyBuffer_Release(&view)
 
@@ -204,29 +223,11 @@ def send(self, data, int flags=0):
     the kernel has buffer space; TimeoutError/BlockingIOError as recv().
     """
     cdef Py_buffer view
-    cdef int fd, err
-    cdef ssize_t n
-    cdef object deadline = None
-    cdef bint waited = False
+    cdef _Deadline dl
+    dl.started = False
     PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
     try:
-        fd = _fd_of(self)
-        while True:
-            n = c_send(fd, view.buf, <size_t>view.len, flags)
-            if n >= 0:
-                return n
-            err = errno
-            if err == EINTR:
-                PyErr_CheckSignals()
-                continue
-            if not fh_would_block(err):
-                _raise_errno(err)
-            if not waited:
-                if self._timeout == 0.0 or flags & MSG_DONTWAIT:
-                    _raise_errno(err)
-                deadline = _deadline(self)
-                waited = True
-            _wait(fd, FH_WRITE, deadline)
+        return _transfer(self, _fd_of(self), <char *>view.buf, <size_t>view.len, flags, FH_WRITE, &dl)
     finally:
         PyBuffer_Release(&view)
 
@@ -239,32 +240,15 @@ def sendall(self, data, int flags=0):
     raised when the buffer fills (some data may have been sent, as with the stdlib).
     """
     cdef Py_buffer view
-    cdef int fd, err
-    cdef ssize_t n
+    cdef int fd
     cdef Py_ssize_t offset = 0
-    cdef object deadline = None
-    cdef bint waited = False
-    cdef char *p
+    cdef _Deadline dl
+    dl.started = False
     PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
     try:
         fd = _fd_of(self)
-        p = <char *>view.buf
         while offset < view.len:
-            n = c_send(fd, p + offset, <size_t>(view.len - offset), flags)
-            if n >= 0:
-                offset += n
-                continue
-            err = errno
-            if err == EINTR:
-                PyErr_CheckSignals()
-                continue
-            if not fh_would_block(err):
-                _raise_errno(err)
-            if not waited:
-                if self._timeout == 0.0 or flags & MSG_DONTWAIT:
-                    _raise_errno(err)
-                deadline = _deadline(self)
-                waited = True
-            _wait(fd, FH_WRITE, deadline)
+            offset += _transfer(self, fd, <char *>view.buf + offset, <size_t>(view.len - offset),
+                                flags, FH_WRITE, &dl)
     finally:
         PyBuffer_Release(&view)
