@@ -25,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # One policy for missing packages and services (fail naming them, or FASTHUB_TEST_EXCLUDE): the
 # integration suite's.
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integrations"))
-from integ_support import need, service   # noqa: E402  (re-exported for the tests)
+from integ_support import need, run_python, service   # noqa: E402  (re-exported for the tests)
 
 WAYS = ("wsgi.server", "cli", "gunicorn")
 

@@ -8,8 +8,9 @@ from apps_support import Served, service
 
 @pytest.fixture(scope="session")
 def slow_api():
-    """Base URL of slow_api.py served by fasthub: GET /items/<n>?delay=s answers after s seconds."""
-    served = Served("wsgi.server", "slow_api:app")
+    """Base URL of slow_api.py served by ``python -m fasthub.wsgi`` (one process): GET
+    /items/<n>?delay=s answers after s seconds."""
+    served = Served("cli", "slow_api:app", workers=1)
     yield served.url
     served.stop()
 
