@@ -38,11 +38,14 @@ _LISTENING = {
 
 
 def child_env(extra=None):
-    """The environment of an app process: tests/apps importable, the caller's extra variables."""
+    """The environment of an app process: tests/apps importable, the caller's extra variables (a
+    PYTHONPATH among them goes first on the path)."""
+    extra = dict(extra or {})
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (HERE, env.get("PYTHONPATH")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (extra.pop("PYTHONPATH", None), HERE, env.get("PYTHONPATH")) if p)
     env["PYTHONUNBUFFERED"] = "1"
-    env.update(extra or {})
+    env.update(extra)
     return env
 
 

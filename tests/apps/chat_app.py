@@ -22,7 +22,12 @@ socketio = SocketIO(app, async_mode="threading",
 
 @app.get("/")
 def index():
-    return {"async_mode": socketio.async_mode, "pid": os.getpid()}
+    try:
+        import eventlet   # noqa: F401
+        eventlet_importable = True
+    except ImportError:
+        eventlet_importable = False
+    return {"async_mode": socketio.async_mode, "eventlet_importable": eventlet_importable}
 
 
 @socketio.on("connect")

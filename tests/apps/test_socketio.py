@@ -3,13 +3,13 @@ python-socketio clients each sending 10 messages; every client must receive all 
 with two worker processes (broadcasts through Redis), and over long-polling with one (polling needs
 sticky sessions), each served the three ways."""
 
-import importlib.util
+import os
 import threading
 import time
 
 import pytest
 
-from apps_support import WAYS, need, serve, service
+from apps_support import HERE, WAYS, need, serve, service
 
 pytestmark = pytest.mark.one_backend
 
@@ -25,7 +25,8 @@ def chat(request):
     need("flask_socketio")
     need("simple_websocket")
     way, transport = request.param
-    env = {}
+    # eventlet is made unimportable in the servers: nothing of eventlet's is used, or even present.
+    env = {"PYTHONPATH": os.path.join(HERE, "without_eventlet")}
     workers = 1
     if transport == "websocket" and way != "wsgi.server":
         workers = 2
@@ -33,12 +34,6 @@ def chat(request):
     for served in serve(way, "chat_app:app", workers=workers, env=env):
         served.transport = transport
         yield served
-
-
-def test_eventlet_is_not_installed():
-    # The point of the threading mode on fasthub: nothing of eventlet's is used, or even present.
-    assert importlib.util.find_spec("eventlet") is None, \
-        "eventlet is installed in this venv: the corpus must show Flask-SocketIO works without it"
 
 
 class ChatClient:
@@ -79,7 +74,8 @@ def test_broadcast_chat(chat, monkeypatch):
     # such cap: lift it for the test's clients (this process only).
     monkeypatch.setattr(need("engineio.payload").Payload, "max_decode_packets", 1000)
     requests = need("requests")
-    assert requests.get(chat.url + "/", timeout=10).json()["async_mode"] == "threading"
+    assert requests.get(chat.url + "/", timeout=10).json() == \
+        {"async_mode": "threading", "eventlet_importable": False}
     clients = []
     try:
         for i in range(CLIENTS):
