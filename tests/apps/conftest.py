@@ -3,16 +3,15 @@ process for the whole session) and the PostgreSQL of scripts/services.sh."""
 
 import pytest
 
-from apps_support import Served, service
+from apps_support import serve, service
 
 
 @pytest.fixture(scope="session")
 def slow_api():
     """Base URL of slow_api.py served by ``python -m fasthub.wsgi`` (one process): GET
     /items/<n>?delay=s answers after s seconds."""
-    served = Served("cli", "slow_api:app", workers=1)
-    yield served.url
-    served.stop()
+    for served in serve("cli", "slow_api:app", workers=1):
+        yield served.url
 
 
 @pytest.fixture(scope="session")
