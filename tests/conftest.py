@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from fasthub._hub import Hub, set_hub, _drop_hub
+from fasthub.core._hub import Hub, set_hub, _drop_hub
 
 BACKENDS = ["epoll", "poll"] if sys.platform.startswith("linux") else ["kqueue", "poll"]
 

@@ -26,14 +26,15 @@ connection pool.
 import sys
 import warnings
 
-import fasthub
-from fasthub.patcher import LatePatchWarning, is_monkey_patched
+from fasthub.core._greenthread import getcurrent, spawn as _spawn, spawn_n as _spawn_n
+from fasthub.core._hub import sleep
+from fasthub.patcher import LatePatchWarning, is_monkey_patched, monkey_patch
 
 _LATE = "kombu.utils.eventio" in sys.modules and not is_monkey_patched("select")
 with warnings.catch_warnings():
     # The long per-module report is about celery/kombu internals here; one clear warning follows.
     warnings.simplefilter("ignore", LatePatchWarning)
-    fasthub.monkey_patch()
+    monkey_patch()
 
 import select as _select  # noqa: E402  (patched now)
 
@@ -44,9 +45,9 @@ from kombu.asynchronous import timer as _timer  # noqa: E402
 from kombu.utils import compat as _kombu_compat  # noqa: E402
 from kombu.utils import eventio as _eventio  # noqa: E402
 
-from fasthub.event import Event  # noqa: E402
-from fasthub.locks import Lock  # noqa: E402
-from fasthub.pool import GreenPool  # noqa: E402
+from fasthub.sync.event import Event  # noqa: E402
+from fasthub.sync.locks import Lock  # noqa: E402
+from fasthub.sync.pool import GreenPool  # noqa: E402
 from fasthub.tasks import call_later  # noqa: E402
 
 __all__ = ["TaskPool", "Timer"]
@@ -73,8 +74,8 @@ class Drainer(greenletDrainer):
     """Result drainer for AsyncResult.get() in a green process (celery's greenlet drainer)."""
 
     def spawn(self, func):
-        gt = fasthub.spawn(func)
-        fasthub.sleep(0)   # let it start draining before the caller waits on its events
+        gt = _spawn(func)
+        sleep(0)   # let it start draining before the caller waits on its events
         return gt
 
     def _event(self):
@@ -160,7 +161,7 @@ class TaskPool(base.BasePool):
     @staticmethod
     def spawn_n(fn, *args, **kwargs):
         """Used by celery's green pidbox (remote control) to run its loop beside the tasks."""
-        return fasthub.spawn_n(fn, *args, **kwargs)
+        return _spawn_n(fn, *args, **kwargs)
 
     def on_start(self):
         self._pool = GreenPool(self.limit)
@@ -178,7 +179,7 @@ class TaskPool(base.BasePool):
                          accept_callback)
 
     def _run(self, target, args, kwargs, callback, accept_callback):
-        me = fasthub.getcurrent()
+        me = getcurrent()
         pid = id(me)
         self._jobs[pid] = me
         try:

@@ -43,21 +43,20 @@ class Worker(_BaseWorker):
     notify_interval = 1.0
 
     def init_process(self):
-        import fasthub
-        from fasthub.patcher import LatePatchWarning
+        from fasthub.patcher import LatePatchWarning, monkey_patch
 
         # gunicorn itself imported socket/threading before this worker forked: those captures are
         # gunicorn's arbiter machinery, not the application. Report them in the log, not as warnings.
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", LatePatchWarning)
-            fasthub.monkey_patch()
+            monkey_patch()
         for w in caught:
             if issubclass(w.category, LatePatchWarning):
                 self.log.debug("fasthub: %s", w.message)
             else:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         self.log.info("fasthub: monkey_patch() applied in worker %s (green stdlib)", os.getpid())
-        from fasthub.event import Event
+        from fasthub.sync.event import Event
         self._wakeup = Event()
         super().init_process()   # loads the app, then calls run()
 
@@ -85,7 +84,7 @@ class Worker(_BaseWorker):
 
     def _make_servers(self):
         from fasthub import __version__ as fasthub_version
-        from fasthub.wsgi import MAX_HEADERS, MAX_REQUEST_LINE, WSGIServer
+        from fasthub.web.wsgi import MAX_HEADERS, MAX_REQUEST_LINE, WSGIServer
         import gunicorn
 
         cfg = self.cfg
@@ -118,7 +117,7 @@ class Worker(_BaseWorker):
         return servers
 
     def run(self):
-        import fasthub
+        from fasthub.core._greenthread import joinall, spawn
 
         servers = self._make_servers()
         interval = min(self.notify_interval, self.timeout) if self.timeout else self.notify_interval
@@ -133,7 +132,7 @@ class Worker(_BaseWorker):
         for server in servers:
             server.close()
         grace = max(0.0, self.cfg.graceful_timeout * 0.9)
-        stoppers = [fasthub.spawn(server.stop, grace) for server in servers]
+        stoppers = [spawn(server.stop, grace) for server in servers]
         while not all(s.dead for s in stoppers):
             self.notify()
-            fasthub.joinall(stoppers, timeout=interval)
+            joinall(stoppers, timeout=interval)

@@ -24,7 +24,7 @@ import threading
 import time
 import warnings
 
-from fasthub._hub import all_hubs
+from fasthub.core._hub import all_hubs
 
 __all__ = ["BlockingCallWarning", "enable", "disable", "enabled"]
 

@@ -28,7 +28,7 @@ import traceback
 from _thread import allocate_lock as _os_lock, start_new_thread as _os_start_thread
 from time import monotonic as _monotonic, sleep as _os_sleep
 
-from fasthub._hub import all_hubs, register_internal_thread, unregister_internal_thread
+from fasthub.core._hub import all_hubs, register_internal_thread, unregister_internal_thread
 from _thread import get_ident as _os_get_ident
 
 __all__ = ["BlockingTimeout", "BlockReport", "Monitor", "start", "stop", "report", "active"]

@@ -20,10 +20,10 @@ from collections import deque
 
 from greenlet import GreenletExit
 
-from fasthub._greenthread import getcurrent, spawn as _spawn
-from fasthub.event import Event
-from fasthub.locks import Semaphore
-from fasthub.queue import LightQueue
+from fasthub.core._greenthread import getcurrent, spawn as _spawn
+from fasthub.sync.event import Event
+from fasthub.sync.locks import Semaphore
+from fasthub.sync.queue import LightQueue
 
 __all__ = ["GreenPool", "GreenPile"]
 
@@ -233,7 +233,7 @@ class GreenPool:
         for gt in members:
             gt.kill(exception, block=False)
         if block:
-            from fasthub._greenthread import joinall
+            from fasthub.core._greenthread import joinall
             joinall(members, timeout=timeout)
 
     # -- mapping ------------------------------------------------------------------------------------
@@ -323,5 +323,3 @@ class GreenPile:
     def __len__(self):
         return len(self._pending)
 
-
-from fasthub._connpool import ConnectionPool, PoolClosed, PoolTimeout  # noqa: E402,F401

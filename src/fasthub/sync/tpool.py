@@ -21,7 +21,7 @@ import os
 import _thread
 from collections import deque
 
-from fasthub._hub import (
+from fasthub.core._hub import (
     BlockingInHubError, Waiter, get_hub, register_internal_thread, unregister_internal_thread,
 )
 

@@ -1,20 +1,5 @@
-"""WebSocket (RFC 6455, with permessage-deflate from RFC 7692): a WSGI middleware for servers and a
-client, on fasthub green threads.
-
-Server side, eventlet's shape (so code written for ``eventlet.websocket`` and python-engineio's
-eventlet driver work with a rename)::
-
-    @fasthub.websocket.WebSocketWSGI
-    def echo(ws):
-        for message in ws:          # str for text, bytes for binary; ends when the peer closes
-            ws.send(message)
-
-    fasthub.wsgi.server(fasthub.listen(("127.0.0.1", 8000)), echo)
-
-The middleware validates the opening handshake (400 for a bad request, 426 for an unsupported
-version, 403 when ``origin_checker`` refuses), takes the connection's socket from the WSGI server with
-``environ['eventlet.input'].get_socket()``, answers 101 and runs ``handler(ws)`` in the connection's
-green thread. Client side: ``ws = fasthub.websocket.connect("ws://host:port/path")``.
+"""WebSocket frames and the connection that speaks them (RFC 6455, with permessage-deflate from
+RFC 7692), shared by the server middleware (``.server``) and the client (``.client``).
 
 Protocol rules enforced on what is received (the connection is then closed with the code in brackets):
 masking (client frames masked, server frames not) [1002], reserved bits without a negotiated
@@ -30,19 +15,14 @@ import base64
 import codecs
 import hashlib
 import os
-import socket as _stdsocket
-import ssl as _ssl
 import struct
 import zlib
-from urllib.parse import urlsplit
 
-from greenlet import GreenletExit
+from fasthub.core._hub import FdClosedError, get_hub
+from fasthub.web.server import close_socket, recv_into, sendall
 
-from fasthub._hub import FdClosedError, get_hub
-from fasthub.server import close_socket, recv_into, sendall
-
-__all__ = ["WebSocketWSGI", "WebSocket", "connect", "WebSocketError", "ProtocolError",
-           "ConnectionClosed", "HandshakeError", "DEFAULT_MAX_FRAME_LENGTH"]
+__all__ = ["WebSocket", "WebSocketError", "ProtocolError", "ConnectionClosed", "HandshakeError",
+           "DEFAULT_MAX_FRAME_LENGTH"]
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 DEFAULT_MAX_FRAME_LENGTH = 8 << 20       # eventlet's default max_frame_length
@@ -98,6 +78,10 @@ def _mask(data, key):
         return b""
     k = (key * (n // 4 + 1))[:n]
     return (int.from_bytes(data, "little") ^ int.from_bytes(k, "little")).to_bytes(n, "little")
+
+
+def _header_tokens(value):
+    return {t.strip().lower() for t in (value or "").split(",") if t.strip()}
 
 
 def _valid_close_code(code):
@@ -224,7 +208,7 @@ class WebSocket:
                  deflate=None, max_frame_length=DEFAULT_MAX_FRAME_LENGTH,
                  max_message_length=DEFAULT_MAX_MESSAGE_LENGTH, buffered=b"", timeout=None,
                  close_timeout=5.0):
-        from fasthub.locks import Lock
+        from fasthub.sync.locks import Lock
         self.socket = sock
         self.environ = environ if environ is not None else {}
         self.version = version
@@ -581,271 +565,3 @@ class WebSocket:
     def __repr__(self):
         state = "closed" if self.closed else "open"
         return f"<fasthub WebSocket {'client' if self.client else 'server'} {state} path={self.path!r}>"
-
-
-# --- the server middleware ------------------------------------------------------------------------
-
-def _header_tokens(value):
-    return {t.strip().lower() for t in (value or "").split(",") if t.strip()}
-
-
-class WebSocketWSGI:
-    """WSGI application that accepts WebSocket connections and runs ``handler(ws)`` for each
-    (eventlet.websocket.WebSocketWSGI). Needs fasthub's WSGI server (``eventlet.input``).
-
-    ``max_frame_length`` / ``max_message_length``: limits of received frames and messages (after
-    inflating), over which the connection is closed with 1009. ``supported_protocols``: the
-    subprotocols to accept, in order of preference. ``origin_checker(host, origin)``: return False
-    to refuse with 403. ``permessage_deflate``: accept compression offers (default True).
-    """
-
-    def __init__(self, handler, max_frame_length=DEFAULT_MAX_FRAME_LENGTH,
-                 max_message_length=DEFAULT_MAX_MESSAGE_LENGTH, supported_protocols=None,
-                 origin_checker=None, permessage_deflate=True, support_legacy_versions=False):
-        self.handler = handler
-        self.max_frame_length = max_frame_length
-        self.max_message_length = max(max_message_length, max_frame_length)
-        self.supported_protocols = list(supported_protocols or [])
-        self.origin_checker = origin_checker
-        self.permessage_deflate = permessage_deflate
-
-    @classmethod
-    def configured(cls, handler=None, supported_protocols=None, origin_checker=None,
-                   support_legacy_versions=False, **kwargs):
-        """eventlet's decorator form: ``@WebSocketWSGI.configured(supported_protocols=[...])``."""
-        def decorator(fn):
-            return cls(fn, supported_protocols=supported_protocols, origin_checker=origin_checker,
-                       **kwargs)
-        return decorator(handler) if handler is not None else decorator
-
-    def __call__(self, environ, start_response):
-        from fasthub.wsgi import ALREADY_HANDLED
-        error = self._check(environ)
-        if error is not None:
-            status, headers, body = error
-            start_response(status, headers + [("Content-Type", "text/plain"),
-                                              ("Content-Length", str(len(body)))])
-            return [body]
-        inp = environ.get("eventlet.input") or environ.get("fasthub.input")
-        if inp is None or not hasattr(inp, "get_socket"):
-            raise RuntimeError("fasthub.websocket: WebSocketWSGI needs a server that hands over the "
-                               "socket (environ['eventlet.input'].get_socket()): run it with "
-                               "fasthub.wsgi")
-        protocol = None
-        offered = [p.strip() for p in environ.get("HTTP_SEC_WEBSOCKET_PROTOCOL", "").split(",") if p.strip()]
-        for p in self.supported_protocols:
-            if p in offered:
-                protocol = p
-                break
-        deflate = None
-        if self.permessage_deflate:
-            deflate = _negotiate_deflate(environ.get("HTTP_SEC_WEBSOCKET_EXTENSIONS"))
-        sock = inp.get_socket()
-        buffered = getattr(inp, "buffered", b"")
-        lines = ["HTTP/1.1 101 Switching Protocols", "Upgrade: websocket", "Connection: Upgrade",
-                 "Sec-WebSocket-Accept: " + _accept_key(environ["HTTP_SEC_WEBSOCKET_KEY"].strip())]
-        if protocol is not None:
-            lines.append("Sec-WebSocket-Protocol: " + protocol)
-        if deflate is not None:
-            lines.append("Sec-WebSocket-Extensions: " + deflate.response_header())
-        try:
-            sendall(sock, ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"), 30.0)
-        except (OSError, FdClosedError):
-            return ALREADY_HANDLED
-        ws = WebSocket(sock, environ, protocol=protocol, deflate=deflate,
-                       max_frame_length=self.max_frame_length,
-                       max_message_length=self.max_message_length, buffered=buffered)
-        try:
-            self.handler(ws)
-        except ConnectionClosed:
-            pass
-        except GreenletExit:
-            # Killed, e.g. by a server stop that ran out of grace: say "going away" and drop the
-            # connection now rather than wait for the peer's close frame.
-            ws._send_close(CLOSE_GOING_AWAY, "server going away")
-            ws._lost()
-            raise
-        finally:
-            if not ws._sock_closed:
-                try:
-                    ws.close()
-                except Exception:  # noqa: BLE001 - the socket is being dropped anyway
-                    ws._lost()
-        return ALREADY_HANDLED
-
-    def _check(self, environ):
-        # (status, headers, body) to refuse the handshake, or None if it is acceptable.
-        if environ.get("REQUEST_METHOD") != "GET":
-            return "405 Method Not Allowed", [("Allow", "GET")], b"WebSocket handshakes use GET\n"
-        if environ.get("SERVER_PROTOCOL") != "HTTP/1.1":
-            return "400 Bad Request", [], b"WebSocket needs HTTP/1.1\n"
-        if "websocket" not in _header_tokens(environ.get("HTTP_UPGRADE")):
-            return "400 Bad Request", [], b"Upgrade: websocket expected\n"
-        if "upgrade" not in _header_tokens(environ.get("HTTP_CONNECTION")):
-            return "400 Bad Request", [], b"Connection: Upgrade expected\n"
-        if environ.get("HTTP_SEC_WEBSOCKET_VERSION", "").strip() != "13":
-            return ("426 Upgrade Required", [("Sec-WebSocket-Version", "13")],
-                    b"unsupported WebSocket version (13 is supported)\n")
-        key = environ.get("HTTP_SEC_WEBSOCKET_KEY", "").strip()
-        try:
-            ok = len(base64.b64decode(key, validate=True)) == 16
-        except ValueError:
-            ok = False
-        if not ok:
-            return "400 Bad Request", [], b"bad Sec-WebSocket-Key\n"
-        if self.origin_checker is not None:
-            if not self.origin_checker(environ.get("HTTP_HOST"), environ.get("HTTP_ORIGIN")):
-                return "403 Forbidden", [], b"origin refused\n"
-        return None
-
-
-# --- the client -----------------------------------------------------------------------------------
-
-def connect(url, protocols=None, headers=None, origin=None, timeout=30.0, ssl_context=None,
-            permessage_deflate=True, max_frame_length=DEFAULT_MAX_FRAME_LENGTH,
-            max_message_length=DEFAULT_MAX_MESSAGE_LENGTH):
-    """Open a WebSocket to ``url`` (ws:// or wss://) and return the client-side WebSocket.
-
-    Blocks the calling green thread for the TCP connect, TLS and the opening handshake (each
-    bounded by ``timeout``). ``protocols``: subprotocols to offer; ``headers``: extra request
-    headers (dict or list of pairs). Raises HandshakeError if the server refuses or answers
-    wrongly, OSError if it cannot connect.
-    """
-    parts = urlsplit(url)
-    if parts.scheme not in ("ws", "wss"):
-        raise ValueError(f"fasthub.websocket: connect() needs a ws:// or wss:// URL, not {url!r}")
-    secure = parts.scheme == "wss"
-    host = parts.hostname
-    port = parts.port or (443 if secure else 80)
-    path = (parts.path or "/") + (("?" + parts.query) if parts.query else "")
-    sock = _open(host, port, timeout)
-    try:
-        if secure:
-            sock = _tls(sock, ssl_context or _ssl.create_default_context(), host, timeout)
-        key = base64.b64encode(os.urandom(16)).decode("ascii")
-        hostport = host if ":" not in host else f"[{host}]"
-        if parts.port:
-            hostport += f":{port}"
-        lines = [f"GET {path} HTTP/1.1", f"Host: {hostport}", "Upgrade: websocket",
-                 "Connection: Upgrade", f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13"]
-        if origin:
-            lines.append(f"Origin: {origin}")
-        if protocols:
-            lines.append("Sec-WebSocket-Protocol: " + ", ".join(protocols))
-        if permessage_deflate:
-            lines.append("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits")
-        for name, value in (headers.items() if isinstance(headers, dict) else headers or ()):
-            if any(c in str(name) + str(value) for c in "\r\n"):
-                raise ValueError("fasthub.websocket: CR or LF in a request header")
-            lines.append(f"{name}: {value}")
-        sendall(sock, ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"), timeout)
-        status, resp_headers, rest = _read_response_head(sock, timeout)
-        if status != 101:
-            raise HandshakeError(f"fasthub.websocket: the server answered {status} instead of 101")
-        if "websocket" not in _header_tokens(resp_headers.get("upgrade")) or \
-                "upgrade" not in _header_tokens(resp_headers.get("connection")):
-            raise HandshakeError("fasthub.websocket: the server's 101 lacks Upgrade/Connection")
-        if resp_headers.get("sec-websocket-accept", "").strip() != _accept_key(key):
-            raise HandshakeError("fasthub.websocket: wrong Sec-WebSocket-Accept from the server")
-        protocol = resp_headers.get("sec-websocket-protocol")
-        if protocol is not None and protocol not in (protocols or ()):
-            raise HandshakeError(f"fasthub.websocket: the server chose subprotocol {protocol!r} "
-                                 f"that was not offered")
-        deflate = None
-        ext = resp_headers.get("sec-websocket-extensions")
-        if ext:
-            deflate = _client_deflate(ext, permessage_deflate)
-        ws = WebSocket(sock, {"PATH_INFO": parts.path or "/"}, client=True, protocol=protocol,
-                       deflate=deflate, max_frame_length=max_frame_length,
-                       max_message_length=max_message_length, buffered=rest)
-        ws.url = url
-        return ws
-    except BaseException:
-        close_socket(sock)
-        raise
-
-
-def _open(host, port, timeout):
-    from fasthub.green import socket as gsocket
-    sock = gsocket.create_connection((host, port), timeout)
-    sock.settimeout(None)
-    try:
-        sock.setsockopt(_stdsocket.IPPROTO_TCP, _stdsocket.TCP_NODELAY, 1)
-    except OSError:
-        pass
-    return sock
-
-
-def _tls(sock, ctx, host, timeout):
-    from fasthub._hub import wait_read, wait_write
-    from fasthub.server import _green_socket_class, _green_ssl_module
-    gssl = _green_ssl_module()
-    if gssl is not None and isinstance(sock, _green_socket_class()):
-        tls = gssl.SSLContext.wrap_socket(ctx, sock, server_hostname=host,
-                                          do_handshake_on_connect=False)
-        tls.settimeout(timeout)
-        tls.do_handshake()
-        tls.settimeout(None)
-        return tls
-    # Drive the handshake on a non-blocking SSLSocket; recv_into()/sendall() then work on it.
-    family, type_, proto = sock.family, sock.type, sock.proto
-    raw = _stdsocket.socket(family, type_, proto, fileno=sock.detach())
-    raw.setblocking(False)
-    tls = ctx.wrap_socket(raw, server_hostname=host, do_handshake_on_connect=False)
-    deadline = get_hub().now() + timeout
-    while True:
-        try:
-            tls.do_handshake()
-            return tls
-        except _ssl.SSLWantReadError:
-            wait_read(tls.fileno(), max(0.0, deadline - get_hub().now()))
-        except _ssl.SSLWantWriteError:
-            wait_write(tls.fileno(), max(0.0, deadline - get_hub().now()))
-
-
-def _read_response_head(sock, timeout):
-    buf = bytearray()
-    chunk = bytearray(4096)
-    view = memoryview(chunk)
-    while b"\r\n\r\n" not in buf:
-        if len(buf) > 65536:
-            raise HandshakeError("fasthub.websocket: handshake response headers too large")
-        n = recv_into(sock, view, timeout)
-        if not n:
-            raise HandshakeError("fasthub.websocket: the server closed the connection during "
-                                 "the handshake")
-        buf += view[:n]
-    head, _, rest = bytes(buf).partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    fields = lines[0].split(" ", 2)
-    if len(fields) < 2 or not fields[0].startswith("HTTP/1.") or not fields[1].isdigit():
-        raise HandshakeError(f"fasthub.websocket: bad status line {lines[0]!r}")
-    headers = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if not sep:
-            raise HandshakeError(f"fasthub.websocket: bad header line {line!r}")
-        name = name.strip().lower()
-        value = value.strip()
-        headers[name] = headers[name] + ", " + value if name in headers else value
-    return int(fields[1]), headers, rest
-
-
-def _client_deflate(header, offered):
-    exts = _parse_extensions(header)
-    if not offered or not exts or len(exts) != 1 or exts[0][0] != "permessage-deflate":
-        raise HandshakeError(f"fasthub.websocket: the server accepted an extension that was not "
-                             f"offered: {header!r}")
-    params = exts[0][1]
-    known = {"server_no_context_takeover", "client_no_context_takeover",
-             "server_max_window_bits", "client_max_window_bits"}
-    if set(params) - known:
-        raise HandshakeError(f"fasthub.websocket: unknown permessage-deflate parameter in {header!r}")
-    smwb = _window_bits(params.get("server_max_window_bits"), True) \
-        if "server_max_window_bits" in params else 15
-    cmwb = _window_bits(params.get("client_max_window_bits"), False) \
-        if "client_max_window_bits" in params else 15
-    if smwb < 0 or cmwb < 0:
-        raise HandshakeError(f"fasthub.websocket: bad window bits in {header!r}")
-    return _Deflate(False, "server_no_context_takeover" in params,
-                    "client_no_context_takeover" in params, smwb, cmwb)

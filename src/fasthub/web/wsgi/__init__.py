@@ -24,9 +24,9 @@ import logging
 import sys
 import traceback
 
-from fasthub._wsgi_conn import (ALREADY_HANDLED, BadRequestBody, ClientDisconnected, FileWrapper,
-                                Input, _Connection)
-from fasthub.server import StreamServer, close_socket
+from fasthub.web.server import StreamServer, close_socket
+from fasthub.web.wsgi.conn import (ALREADY_HANDLED, BadRequestBody, ClientDisconnected, FileWrapper,
+                                   Input, _Connection)
 
 __all__ = ["server", "WSGIServer", "FileWrapper", "Input", "ALREADY_HANDLED", "DEFAULT_LOG_FORMAT",
            "ClientDisconnected", "BadRequestBody", "MAX_REQUEST_LINE", "MAX_HEADER_LINE",
@@ -261,7 +261,3 @@ def server(sock, site, log=None, environ=None, max_size=None, max_http_version=D
             server_event.set()
     srv.serve_forever()
 
-
-if __name__ == "__main__":
-    from fasthub._wsgi_cli import main
-    sys.exit(main())
