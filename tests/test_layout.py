@@ -332,3 +332,36 @@ def test_green_modules_work_without_the_patcher(hub, certs):
         "patcher_after_import": False, "tcp": "PING", "server_done": True, "tls": "SECRET",
         "subprocess": "child", "patcher_after_use": False, "stdlib_untouched": True,
     }, proc.stderr
+
+
+_FORK_WITH_THE_CORE_ONLY = textwrap.dedent("""
+    import os, sys
+
+    from fasthub.core._hub import get_hub, sleep
+
+    assert "fasthub.patcher" not in sys.modules and "fasthub.green.os" not in sys.modules
+    parent = get_hub()
+    r, w = os.pipe()
+    parent.call_later(0.05, os.write, w, b"P")  # a parent timer that the child must not run
+    pid = os.fork()
+    if pid == 0:
+        try:
+            fresh = get_hub() is not parent
+            sleep(0.1)
+            os.write(w, b"C" if fresh else b"X")
+        finally:
+            os._exit(0)
+    sleep(0.06)
+    os.waitpid(pid, 0)
+    os.set_blocking(r, False)
+    print(sorted(os.read(r, 10).decode()))
+""")
+
+
+def test_the_fork_hook_lives_in_the_core(hub):
+    # The hub reset in a fork()ed child is armed by loading the compiled hub: no patcher, no green.os.
+    env = dict(os.environ, FASTHUB_BACKEND=hub.backend)
+    proc = subprocess.run([sys.executable, "-c", _FORK_WITH_THE_CORE_ONLY], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split("\n")[-2] == "['C', 'P']", proc.stdout
