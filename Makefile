@@ -4,10 +4,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 VERSIONS ?= 3.10 3.11 3.12 3.13
 DEV_DEPS := "cython>=3.0.10" setuptools wheel "greenlet>=3.1" pytest pytest-timeout \
-	dnspython requests httpx redis PyMySQL psycopg2-binary "psycopg[binary]" gunicorn celery
+	dnspython requests httpx redis PyMySQL psycopg2-binary "psycopg[binary,pool]" gunicorn celery \
+	flask "django>=5.1" flask-socketio "python-socketio[client]" simple-websocket websocket-client \
+	"sqlalchemy>=2"
 PYTEST_ARGS ?= -q
 
-.PHONY: test test-all demo bench wheel build debug clean venv
+.PHONY: test test-apps test-all demo bench wheel build debug clean venv
 
 $(VENV)/.ready: pyproject.toml setup.py scripts/system-deps.sh
 	./scripts/system-deps.sh $(PYTHON)
@@ -28,6 +30,11 @@ build: $(VENV)/.ready
 test: build
 	@export FASTHUB_SERVICES_TOKEN=$$$$; eval "$$(./scripts/services.sh start)"; \
 	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; ./scripts/services.sh stop; exit $$rc
+
+# The real-application corpus alone (tests/apps: Flask, Django, Flask-SocketIO, SQLAlchemy and HTTP
+# clients served by fasthub three ways and driven over 127.0.0.1); `make test` runs it as well.
+test-apps:
+	@$(MAKE) --no-print-directory test PYTEST_ARGS="$(PYTEST_ARGS) tests/apps"
 
 # The whole suite on every supported CPython, each in its own venv, then CPython's own regression
 # tests for the patched modules under monkey_patch() on each (make test-stdlib).
