@@ -46,6 +46,8 @@ from fasthub.core._greenthread import (
 from fasthub import debug, monitor
 from fasthub.safety import debug as _debug, monitor as _monitor
 from fasthub.safety.monitor import BlockingTimeout
+from fasthub.safety import top as _top
+from fasthub.safety.stats import stats
 
 # The OS-thread pool (fasthub.sync.tpool), imported eagerly for the same reason: it keeps the real
 # _thread functions.
@@ -71,8 +73,8 @@ __all__ = [
     "spawn", "spawn_n", "spawn_after", "spawn_later", "GreenThread", "getcurrent", "kill", "joinall",
     # errors
     "GreenletExit", "LoopExit", "ConcurrentUseError", "BlockingInHubError", "FdClosedError",
-    # cooperative safety
-    "monitor", "debug", "BlockingTimeout",
+    # cooperative safety and seeing inside
+    "monitor", "debug", "BlockingTimeout", "stats",
     # OS-thread pool
     "tpool",
     # primitives
@@ -108,3 +110,4 @@ def __dir__():
 
 _monitor._start_from_environment()
 _debug._enable_from_environment()
+_top._start_from_environment()

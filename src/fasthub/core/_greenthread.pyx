@@ -185,6 +185,13 @@ cdef class GreenThread:
         return self._state == DONE
 
     @property
+    def label(self):
+        """Its ``name`` if one was given, else its function's qualified name (for tools)."""
+        if self.name is not None:
+            return self.name
+        return getattr(self._fn, "__qualname__", None) or repr(self._fn)
+
+    @property
     def started(self):
         """True once the function began running (or finished)."""
         return self._state != PENDING

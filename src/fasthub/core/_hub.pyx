@@ -71,6 +71,7 @@ class FdClosedError(OSError):
 
 
 cdef object _EBADF = __import__("errno").EBADF
+cdef tuple _KIND_NAMES = ("other", "sleep", "read", "write")   # by WAIT_* value
 
 # Every live hub, for tools that watch all of them (fasthub.monitor).
 _all_hubs = __import__("weakref").WeakSet()
@@ -153,11 +154,25 @@ cdef class Waiter:
                 raise ConcurrentUseError("fasthub: this Waiter already has a greenlet waiting on it")
             self.greenlet = cur
             hub.parked += 1
+            # Join the hub's line of parked waiters (O(1) both ways; what makes LoopExit and
+            # fasthub.stats() able to name every parked green thread without a registry per spawn).
+            self.park_next = hub._parked_head
+            if hub._parked_head is not None:
+                hub._parked_head.park_prev = self
+            hub._parked_head = self
             try:
                 PyGreenlet_Switch(<greenlet>hub, NULL, NULL)
             finally:
                 self.greenlet = None
                 hub.parked -= 1
+                if self.park_prev is None:
+                    hub._parked_head = self.park_next
+                else:
+                    self.park_prev.park_next = self.park_next
+                if self.park_next is not None:
+                    self.park_next.park_prev = self.park_prev
+                self.park_prev = None
+                self.park_next = None
             if not self.done:
                 raise RuntimeError(
                     "fasthub: a greenlet parked in the hub was switched to directly; only the hub may "
@@ -375,6 +390,8 @@ cdef class Hub(greenlet):
                 f"a fasthub.Lock")
         w = Waiter.__new__(Waiter)
         w.hub = self
+        w.kind = WAIT_READ if direction == FH_READ else WAIT_WRITE
+        w.fd = fd
         if managed or not (slot.mask & direction):
             self._set_interest(fd, slot, slot.mask | direction)
         else:
@@ -647,6 +664,7 @@ cdef class Hub(greenlet):
         cdef int ms
         while not self._stopping:
             self.switch_count += 1
+            self.iterations += 1
             if self._threadsafe:
                 self._drain_threadsafe()
             if self._ready:
@@ -663,6 +681,39 @@ cdef class Hub(greenlet):
                     self._deadlock()
                     continue
             self._poll(fh_timeout_ms(timeout))
+
+    def parked_waiters(self):
+        """What each green thread parked in this hub waits on, as a list of tuples
+        ``(greenlet, kind, fd, on, woken)``: kind is 'sleep', 'read', 'write' or 'other'; fd is the fd
+        of a read/write wait (else -1); ``on`` the object waited on (a Lock, a Queue, a GreenThread
+        whose end it awaits ...) or None; ``woken`` is True for one already woken and about to
+        resume. Built without running Python code, so it is a consistent snapshot even when called
+        from another OS thread (for fasthub.stats() and deadlock reports)."""
+        cdef list out = []
+        cdef Waiter w = self._parked_head
+        while w is not None:
+            out.append((w.greenlet, _KIND_NAMES[w.kind],
+                        w.fd if w.kind == WAIT_READ or w.kind == WAIT_WRITE else -1, w.on, w.done))
+            w = w.park_next
+        return out
+
+    def counters(self):
+        """The hub's figures for fasthub.stats(), as a dict: iterations, switches, ready (queue
+        depth), timers, fd_waiters, parked, in_poll, running (the greenlet it last resumed), and
+        ready_callables (what the ready queue will call that is not a wake-up: e.g. green threads
+        about to start)."""
+        cdef list ready = self._ready
+        cdef Py_ssize_t i
+        cdef list callables = []
+        for i in range(0, len(ready), 2):
+            if type(ready[i]) is not Waiter:
+                callables.append(ready[i])
+        return {
+            "iterations": self.iterations, "switches": self.switch_count,
+            "ready": self.ready_count, "timers": len(self.timers), "fd_waiters": self._fd_refs,
+            "parked": self.parked, "in_poll": self.in_poll, "running": self.running,
+            "ready_callables": callables,
+        }
 
     def _deadlock(self):
         parent = self.parent
@@ -777,6 +828,7 @@ cpdef sleep(double seconds=0):
     cdef Waiter w = Waiter.__new__(Waiter)
     cdef Timer t = None
     w.hub = hub
+    w.kind = WAIT_SLEEP
     if seconds <= 0:
         hub._schedule(w, None)
         w.get()
