@@ -120,6 +120,34 @@ def gevent_socket(sock):
     return gevent.socket.socket(sock.family, sock.type, sock.proto, fileno=sock.detach())
 
 
+def serve_wsgi(impl, app, ready, pool=10_000, backlog=2048):
+    """Serve the WSGI ``app`` forever with fasthub.wsgi, gevent.pywsgi or eventlet.wsgi (access logs
+    off; fasthub and eventlet serve at most ``pool`` connections at once, gevent's default spawns
+    without a bound) on a listener(); False for any other implementation."""
+    if impl not in ("fasthub", "gevent", "eventlet"):
+        return False
+    lsock = listener(backlog)
+    port = lsock.getsockname()[1]
+    if impl == "fasthub":
+        from fasthub.wsgi import WSGIServer
+        srv = WSGIServer(lsock, app, log=None, pool=pool)
+        srv.start()
+        ready(port, "fasthub.wsgi")
+        srv.serve_forever()
+    elif impl == "gevent":
+        from gevent.pywsgi import WSGIServer
+        srv = WSGIServer(gevent_socket(lsock), app, log=None)
+        srv.start()
+        ready(port, "gevent.pywsgi")
+        srv.serve_forever()
+    else:
+        import eventlet.greenio
+        import eventlet.wsgi
+        ready(port, "eventlet.wsgi")
+        eventlet.wsgi.server(eventlet.greenio.GreenSocket(lsock), app, log_output=False, max_size=pool)
+    return True
+
+
 def cpu_seconds(pid):
     """User + system CPU seconds used so far by process ``pid``."""
     import psutil

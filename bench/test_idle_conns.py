@@ -52,26 +52,11 @@ def load(port, pid, case, count=False):
 
 
 def server(impl, case, ready):
+    if _net.serve_wsgi(impl, app, ready, backlog=4096):
+        return
     lsock = _net.listener(backlog=4096)
     port = lsock.getsockname()[1]
-    if impl == "fasthub":
-        from fasthub.wsgi import WSGIServer
-        srv = WSGIServer(lsock, app, log=None, pool=10_000)
-        srv.start()
-        ready(port, "fasthub.wsgi")
-        srv.serve_forever()
-    elif impl == "gevent":
-        from gevent.pywsgi import WSGIServer
-        srv = WSGIServer(_net.gevent_socket(lsock), app, log=None)
-        srv.start()
-        ready(port, "gevent.pywsgi")
-        srv.serve_forever()
-    elif impl == "eventlet":
-        import eventlet.greenio
-        import eventlet.wsgi
-        ready(port, "eventlet.wsgi")
-        eventlet.wsgi.server(eventlet.greenio.GreenSocket(lsock), app, log_output=False, max_size=10_000)
-    elif impl == "threads":
+    if impl == "threads":
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         class Hello(BaseHTTPRequestHandler):

@@ -49,27 +49,7 @@ def server(impl, case, ready):
         ready(srv.server_address[1], "wsgiref + ThreadingMixIn (HTTP/1.0, no keep-alive)")
         srv.serve_forever()
         return
-    lsock = _net.listener()
-    port = lsock.getsockname()[1]
-    if impl == "fasthub":
-        from fasthub.wsgi import WSGIServer
-        srv = WSGIServer(lsock, app, log=None, pool=10_000)
-        srv.start()
-        ready(port)
-        srv.serve_forever()
-    elif impl == "gevent":
-        from gevent.pywsgi import WSGIServer
-        srv = WSGIServer(_net.gevent_socket(lsock), app, log=None)
-        srv.start()
-        ready(port)
-        srv.serve_forever()
-    elif impl == "eventlet":
-        import eventlet.greenio
-        import eventlet.wsgi
-        ready(port)
-        eventlet.wsgi.server(eventlet.greenio.GreenSocket(lsock), app, log_output=False, max_size=10_000)
-    else:
-        return None
+    return _net.serve_wsgi(impl, app, ready) or None
 
 
 def _wsgiref_server():
