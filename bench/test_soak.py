@@ -28,6 +28,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 import _harness
 import _net
 
@@ -225,6 +227,7 @@ def run(seconds=SECONDS):
     return r
 
 
+@pytest.mark.timeout(SECONDS + 300)
 def test_soak(record):
     r = run()
     record(NAME, r)
