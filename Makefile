@@ -18,10 +18,10 @@ $(VENV)/.ready: pyproject.toml setup.py scripts/system-deps.sh
 
 venv: $(VENV)/.ready
 
-# Compile the extensions in place (src/fasthub/*.so) and register src/ with the venv, once per change
-# of what they are built from: the stamp $(VENV)/.built is newer than every .pyx/.pxd/.h, setup.py and
-# pyproject.toml, so `make demo` or `make test` with nothing changed starts at once. Python files need
-# no step (the editable install runs them from src/).
+# Compile the extensions in place (src/fasthub/core/*.so) and register src/ with the venv, once per
+# change of what they are built from: the stamp $(VENV)/.built is newer than every .pyx/.pxd/.h,
+# setup.py and pyproject.toml, so `make demo` or `make test` with nothing changed starts at once. Python
+# files need no step (the editable install runs them from src/).
 EXT_SOURCES := $(shell find src -name '*.pyx' -o -name '*.pxd' -o -name '*.h') setup.py pyproject.toml
 
 build: $(VENV)/.built
@@ -100,7 +100,7 @@ debug: $(VENV)/.ready
 	FASTHUB_DEBUG_BUILD=1 $(PY) setup.py -q build_ext --inplace --force
 
 clean:
-	rm -rf build dist wheelhouse src/*.egg-info src/fasthub/*.c src/fasthub/*.so src/fasthub/*.html
+	rm -rf build dist wheelhouse src/*.egg-info src/fasthub/core/*.c src/fasthub/core/*.so src/fasthub/core/*.html
 	rm -f .venv*/.built
 
 # CPython's own regression tests for the patched modules, run under fasthub.monkey_patch() on every
