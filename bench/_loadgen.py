@@ -424,21 +424,29 @@ def main():
     ap.add_argument("--sources", type=int, default=1)
     ap.add_argument("--cpu", default="")
     args = ap.parse_args()
+
+    def main_coro(loop):
+        if args.mode == "hold":
+            return hold(loop, args)
+        if args.mode == "fanout":
+            return fanout(loop, args)
+        return round_trips(loop, args, args.mode == "ws")
+    run(main_coro, args.cpu, args.conns + 256)
+
+
+def run(main_coro, cpu, nofile=1024):
+    """Pin to ``cpu``, allow ``nofile`` open files, run main_coro(loop) on uvloop and send its result
+    (or the error) as the one JSON line the driver reads."""
     try:
-        _harness.pin(int(args.cpu) if args.cpu else None)
-        _harness.raise_nofile(args.conns + 256)
+        _harness.pin(int(cpu) if cpu else None)
+        _harness.raise_nofile(nofile)
         try:
             import uvloop
         except ImportError:
             raise RuntimeError("the load generator needs uvloop (make bench installs it)") from None
         loop = uvloop.new_event_loop()
         asyncio.set_event_loop(loop)
-        if args.mode == "hold":
-            result = loop.run_until_complete(hold(loop, args))
-        elif args.mode == "fanout":
-            result = loop.run_until_complete(fanout(loop, args))
-        else:
-            result = loop.run_until_complete(round_trips(loop, args, args.mode == "ws"))
+        result = loop.run_until_complete(main_coro(loop))
     except Exception as e:
         send({"error": f"{type(e).__name__}: {e}"})
         return

@@ -205,6 +205,16 @@ def check_get(port, body):
         raise _harness.WorkerError(f"GET / answered {r.status} {got[:100]!r}, expected 200 {body!r}")
 
 
+def reap(proc):
+    """Kill a helper process if it still runs, wait for it and close its pipes."""
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    for f in (proc.stdin, proc.stdout, proc.stderr):
+        if f is not None:
+            f.close()
+
+
 class Holder:
     """``conns`` idle keep-alive HTTP connections to a server (bench/_loadgen.py hold: one checked GET
     each), held open until close(). Raises WorkerError if the server closed any of them."""
@@ -220,7 +230,7 @@ class Holder:
             if held != conns:
                 raise _harness.WorkerError(f"the server closed connections: {held} of {conns} held")
         except BaseException:
-            self._end()
+            reap(self.proc)
             raise
 
     def close(self):
@@ -229,19 +239,9 @@ class Holder:
             self.proc.stdin.flush()
             closed = read_msg(self.proc)["closed_meanwhile"]
         finally:
-            self._end()
+            reap(self.proc)
         if closed:
             raise _harness.WorkerError(f"the server closed {closed} of {self.conns} idle connections")
-
-    def _end(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            try:
-                f.close()
-            except OSError:
-                pass
 
 
 def measure(path, case, impls=None, rounds=None, log=None):

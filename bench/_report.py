@@ -79,6 +79,16 @@ def _status(res):
     return None
 
 
+def _ran(res, lines, columns):
+    """(impl, result) of each implementation that ran; for each that did not, a row saying why."""
+    for impl, r in res.items():
+        st = _status(r)
+        if st:
+            lines.append(f"| {impl} |" + " |" * (columns - 2) + f" {st} |")
+        else:
+            yield impl, r
+
+
 def _vs(figs, metrics):
     """Ratio rows 'fasthub vs each other implementation' from medians: metrics = [(label, key, higher)]."""
     if "fasthub" not in figs:
@@ -118,11 +128,7 @@ def time_table(mod, case, res, meta=None):
         "| implementation | wall median (spread) | wall best | CPU median (spread) | ops per round | rounds | note |",
         "|---|---:|---:|---:|---:|---:|---|"]
     figs = {}
-    for impl, r in res.items():
-        st = _status(r)
-        if st:
-            lines.append(f"| {impl} | | | | | | {st} |")
-            continue
+    for impl, r in _ran(res, lines, 7):
         s = _harness.summary(r)
         figs[impl] = {"wall": s["wall"], "cpu": s["cpu"]}
         lines.append(f"| {impl} | {_med(s['wall'], 1e6)} | {_num(s['best'], 1e6)} | {_med(s['cpu'], 1e6)} | "
@@ -136,11 +142,7 @@ def memory_table(mod, case, res, meta=None):
         f"RSS growth per {mod.UNIT} (bytes), each round in a fresh process: median (min..max).", "",
         f"| implementation | bytes each | {mod.UNIT}s per round | rounds | note |", "|---|---:|---:|---:|---|"]
     figs = {}
-    for impl, r in res.items():
-        st = _status(r)
-        if st:
-            lines.append(f"| {impl} | | | | {st} |")
-            continue
+    for impl, r in _ran(res, lines, 5):
         s = _harness.spread(x["bytes_per"] for x in r["rounds"])
         figs[impl] = {"bytes": s}
         lines.append(f"| {impl} | {_med(s, digits=0)} | {r['rounds'][0]['n']:,} | {s['n']} | {r.get('note', '')} |")
@@ -162,11 +164,7 @@ def rate_table(mod, case, res, meta=None):
         f"syscalls/op | wake-ups/op | client busy | rounds | note |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     figs = {}
-    for impl, r in res.items():
-        st = _status(r)
-        if st:
-            lines.append(f"| {impl} | | | | | | | | | {st} |")
-            continue
+    for impl, r in _ran(res, lines, 10):
         rs = r["rounds"]
         f = figs[impl] = {"rate": _harness.spread(x["rate"] for x in rs),
                           "p99": _harness.spread(x.get("p99") for x in rs),
@@ -199,11 +197,7 @@ def fanout_table(mod, case, res, meta=None):
         "client busy | note |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     figs = {}
-    for impl, r in res.items():
-        st = _status(r)
-        if st:
-            lines.append(f"| {impl} | | | | | | | | | {st} |")
-            continue
+    for impl, r in _ran(res, lines, 10):
         x = r["rounds"][0]
         figs[impl] = {k: _harness.spread(y[k] for y in r["rounds"])
                       for k in ("rss_per_conn", "p50", "p99", "max", "server_cpu_per_broadcast")}
@@ -245,7 +239,7 @@ def soak_lines(r):
     lines = [f"### soak — {r['seconds']:.0f} s of mixed HTTP, WebSocket and PostgreSQL traffic against one "
              f"fasthub server", "",
              f"{r['description']}", "",
-             f"Traffic: " + ", ".join(f"{v:,} {k}" for k, v in r["traffic"].items()) + ". "
+             "Traffic: " + ", ".join(f"{v:,} {k}" for k, v in r["traffic"].items()) + ". "
              f"Sampled every {r['interval']:g} s ({len(r['samples'])} samples; the first "
              f"{r['warmup']:g} s are warm-up and not fitted). Slope = Theil-Sen estimate (median of the "
              f"pairwise slopes), growth = slope x fitted span.", "",

@@ -17,15 +17,13 @@ ends the run with an error. The result: sessions per kind and requests in total,
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import _harness  # noqa: E402
-from _loadgen import send, ws_frame  # noqa: E402
+from _loadgen import run, ws_frame  # noqa: E402
 
 BODY = b"Hello, world!\n"
 KINDS = ("hello", "keepalive", "db", "ws", "abandon")
@@ -134,14 +132,7 @@ def main():
     ap.add_argument("--pause", type=float, default=0.02)
     ap.add_argument("--cpu", default="")
     args = ap.parse_args()
-    try:
-        _harness.pin(int(args.cpu) if args.cpu else None)
-        import uvloop
-        result = uvloop.run(soak(args))
-    except Exception as e:
-        send({"error": f"{type(e).__name__}: {e}"})
-        return
-    send(result)
+    run(lambda loop: soak(args), args.cpu)
 
 
 if __name__ == "__main__":

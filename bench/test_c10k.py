@@ -79,11 +79,7 @@ def load(port, pid, case, count=False):
         p.stdin.flush()
         res = _net.read_msg(p)
     finally:
-        if p.poll() is None:
-            p.kill()
-        p.wait()
-        for f in (p.stdin, p.stdout, p.stderr):
-            f.close()
+        _net.reap(p)
     res.update(rss_per_conn=(after - before) / CONNS, open_seconds=opened["open_seconds"])
     return res
 

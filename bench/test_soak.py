@@ -77,18 +77,12 @@ def server(impl, case, ready):
     from fasthub.pool import ConnectionPool
     from fasthub.websocket import WebSocketWSGI
     from fasthub.wsgi import WSGIServer
+    from test_websocket import fasthub_echo
 
     fasthub.integrations.psycopg.patch()
     pool = ConnectionPool(psycopg.connect, os.environ["BENCH_SOAK_DSN"], max_size=POOL, timeout=10)
 
-    def echo(ws):
-        while True:
-            m = ws.wait()
-            if m is None:
-                break
-            ws.send(m)
-
-    ws_app = WebSocketWSGI(echo)
+    ws_app = WebSocketWSGI(fasthub_echo)
 
     def app(environ, start_response):
         path = environ["PATH_INFO"]
@@ -134,11 +128,7 @@ def _finish(proc):
     try:
         return _net.read_msg(proc, "soak traffic")
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+        _net.reap(proc)
 
 
 def fd_kinds(pid):

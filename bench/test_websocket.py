@@ -38,21 +38,22 @@ def load(port, pid, case, count=False):
                              "--count-seconds", COUNT_SECONDS if count else 0], timeout=60)
 
 
+def fasthub_echo(ws):
+    """fasthub's WebSocket echo handler (also the soak's)."""
+    while True:
+        m = ws.wait()
+        if m is None:
+            break
+        ws.send(m)
+
+
 def server(impl, case, ready):
     lsock = _net.listener()
     port = lsock.getsockname()[1]
     if impl == "fasthub":
         from fasthub.websocket import WebSocketWSGI
         from fasthub.wsgi import WSGIServer
-
-        def echo(ws):
-            while True:
-                m = ws.wait()
-                if m is None:
-                    break
-                ws.send(m)
-
-        srv = WSGIServer(lsock, WebSocketWSGI(echo), log=None, pool=10_000)
+        srv = WSGIServer(lsock, WebSocketWSGI(fasthub_echo), log=None, pool=10_000)
         srv.start()
         ready(port)
         srv.serve_forever()
