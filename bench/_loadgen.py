@@ -156,8 +156,9 @@ class RoundTrip(Client):
             self.go()
 
 
-async def _open(loop, args, factory, limit=100):
-    """Open args.conns connections (``limit`` set-ups at a time), spread over args.sources addresses."""
+async def _open(loop, args, factory, limit=100, timeout=120):
+    """Open args.conns connections (``limit`` set-ups at a time), spread over args.sources addresses;
+    RuntimeError if they are not all set up within ``timeout`` seconds."""
     protos = []
     sem = asyncio.Semaphore(limit)
 
@@ -168,7 +169,10 @@ async def _open(loop, args, factory, limit=100):
             protos.append(p)
             await p.ready
 
-    await asyncio.gather(*(one(i) for i in range(args.conns)))
+    try:
+        await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(args.conns))), timeout)
+    except asyncio.TimeoutError:
+        raise RuntimeError(f"only {len(protos)} of {args.conns} connections were set up in {timeout} s") from None
     return protos
 
 
