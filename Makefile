@@ -35,9 +35,16 @@ $(VENV)/.built: $(VENV)/.ready $(EXT_SOURCES)
 
 # Integration tests need PostgreSQL, Redis and MariaDB: scripts/services.sh installs and starts them
 # (exporting FASTHUB_TEST_*), and stops them after pytest, which decides the exit status.
+# A full run that passes leaves $(VENV)/.passed naming the interpreter and the exact tree (commit plus
+# uncommitted changes), so test-all need not run the same suite on the same tree twice (.ci/run calls
+# `make test`, then `make test-all`).
+TREE_ID = $$(git rev-parse HEAD 2>/dev/null)-$$(git status --porcelain --untracked-files=all 2>/dev/null | git hash-object --stdin)
 test: build
-	@export FASTHUB_SERVICES_TOKEN=$$$$; eval "$$(./scripts/services.sh start)"; \
-	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; ./scripts/services.sh stop; exit $$rc
+	@rm -f $(VENV)/.passed; export FASTHUB_SERVICES_TOKEN=$$$$; eval "$$(./scripts/services.sh start)"; \
+	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; ./scripts/services.sh stop; \
+	if [ $$rc -eq 0 ] && [ "$(PYTEST_ARGS)" = "-q" ]; then \
+	  echo "$$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])') $(TREE_ID)" > $(VENV)/.passed; fi; \
+	exit $$rc
 
 # The real-application corpus alone (tests/apps: Flask, Django, Flask-SocketIO, SQLAlchemy and HTTP
 # clients served by fasthub three ways and driven over 127.0.0.1); `make test` runs it as well.
@@ -51,6 +58,10 @@ SOAK_VERSION ?= $(lastword $(VERSIONS))
 test-all:
 	@set -e; for v in $(VERSIONS); do \
 	  py=$$(./scripts/python-for.sh $$v); \
+	  done_by=$$(grep -lx "$$v $(TREE_ID)" .venv*/.passed 2>/dev/null | head -n1); \
+	  if [ -n "$$done_by" ]; then \
+	    echo "=== CPython $$v: the whole suite already passed on this exact tree ($$done_by); not run again"; \
+	    continue; fi; \
 	  echo "=== CPython $$v ($$py)"; \
 	  $(MAKE) --no-print-directory test PYTHON=$$py VENV=.venv-$$v; \
 	done
