@@ -1,8 +1,8 @@
 """Helpers for the application corpus: start an app in child processes one of three ways, learn its
 port from the start-up line, and drive it from OS threads.
 
-A missing framework or service fails the test naming it (tests/integrations/integ_support.py), unless
-FASTHUB_TEST_EXCLUDE names it. The three ways a user serves a WSGI app with fasthub:
+A missing framework or service fails the test naming it (tests/integrations/integ_support.py); only
+FASTHUB_SKIP_SERVICES=1 skips the tests marked ``services``, saying so. The three ways a user serves a WSGI app with fasthub:
 
 - ``"wsgi.server"``: ``serve_patched.py`` (monkey_patch(), then ``fasthub.wsgi.server(sock, app)``,
   eventlet's in-process style), one process;
@@ -22,8 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-# One policy for missing packages and services (fail naming them, or FASTHUB_TEST_EXCLUDE): the
-# integration suite's.
+# One policy for missing packages and services (fail naming them; FASTHUB_SKIP_SERVICES=1 skips the
+# `services` tests): the integration suite's.
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integrations"))
 from integ_support import need, run_python, service   # noqa: E402  (re-exported for the tests)
 

@@ -1,9 +1,19 @@
 """Fixtures shared by the application corpus: the slow REST API every app calls out to (one fasthub
 process for the whole session) and the PostgreSQL of scripts/services.sh."""
 
+import pathlib
+
 import pytest
 
 from apps_support import serve, service
+from integ_support import mark_items
+
+HERE = pathlib.Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config, items):
+    # Every app test exercises third-party frameworks; those using pg_dsn also need a service.
+    mark_items(items, HERE, frameworks=True)
 
 
 @pytest.fixture(scope="session")
@@ -16,4 +26,4 @@ def slow_api():
 
 @pytest.fixture(scope="session")
 def pg_dsn():
-    return service("FASTHUB_TEST_PG_DSN", "PostgreSQL")
+    return service("FASTHUB_TEST_PG_DSN", "PostgreSQL")   # marked `services` by mark_items

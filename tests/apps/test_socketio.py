@@ -20,7 +20,13 @@ SETUPS = [(way, transport) for way in WAYS
           for transport in ("websocket", "polling")]
 
 
-@pytest.fixture(scope="module", params=SETUPS, ids=[f"{w}-{t}" for w, t in SETUPS])
+def _setup_param(way, transport):
+    # Two workers share the broadcast through Redis: those setups need scripts/services.sh.
+    marks = [pytest.mark.services("Redis")] if transport == "websocket" and way != "wsgi.server" else []
+    return pytest.param((way, transport), marks=marks, id=f"{way}-{transport}")
+
+
+@pytest.fixture(scope="module", params=[_setup_param(w, t) for w, t in SETUPS])
 def chat(request):
     need("flask_socketio")
     need("simple_websocket")
