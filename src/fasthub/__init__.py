@@ -60,6 +60,10 @@ from fasthub.sync.locks import BoundedSemaphore, Condition, Lock, RLock, Semapho
 from fasthub.sync.queue import Empty, Full, LifoQueue, LightQueue, PriorityQueue, Queue
 from fasthub.sync.pool import GreenPile, GreenPool
 
+# Structured concurrency: cancel scopes (compiled: every wait consults them) and task groups.
+from fasthub.core._cancel import CancelScope, Cancelled, fail_after, move_on_after
+from fasthub.sync.groups import TaskGroup
+
 # Servers (eventlet's convenience names and gevent's StreamServer).
 from fasthub.web.server import StreamServer
 from fasthub.web.convenience import StopServe, connect, listen, serve, wrap_ssl
@@ -81,6 +85,8 @@ __all__ = [
     "Timeout", "with_timeout", "Event", "AsyncResult", "Semaphore", "BoundedSemaphore", "Lock",
     "RLock", "Condition", "Queue", "LifoQueue", "PriorityQueue", "LightQueue", "Empty", "Full",
     "GreenPool", "GreenPile",
+    # structured concurrency
+    "TaskGroup", "CancelScope", "Cancelled", "move_on_after", "fail_after",
     # monkey patching
     "monkey_patch", "patched",
     # servers

@@ -26,6 +26,13 @@ cdef class Waiter:
     cdef int _fire(self, object exc) except -1
 
 
+cdef class CancelHook:
+    # The cancel-scope state of one green thread (implemented by fasthub.core._cancel). Waiter.get()
+    # asks it before parking, and tells it where it parks so that a cancel can wake it there.
+    cdef Waiter parked
+    cdef int before_park(self) except -1
+
+
 cdef enum:
     WAIT_OTHER = 0
     WAIT_SLEEP = 1
@@ -62,6 +69,7 @@ cdef class Hub(greenlet):
     cdef readonly unsigned long long switch_count
     cdef readonly unsigned long long iterations   # loop iterations, for fasthub.stats()
     cdef Waiter _parked_head          # the line of Waiters parked in get() (newest first)
+    cdef readonly dict scoped         # greenlet -> CancelHook, for green threads inside cancel scopes
     cdef readonly bint in_poll         # blocked in the backend's wait: idle, not stuck
     cdef public object running         # the greenlet the hub last resumed (for fasthub.monitor)
     cdef readonly unsigned long thread_ident

@@ -144,6 +144,7 @@ cdef class Waiter:
         cdef Hub hub = self.hub
         cdef greenlet cur
         cdef object exc
+        cdef CancelHook hook = None
         if not self.done:
             cur = PyGreenlet_GetCurrent()
             if cur is hub:
@@ -152,6 +153,13 @@ cdef class Waiter:
                     "spawn() a green thread for blocking work")
             if self.greenlet is not None:
                 raise ConcurrentUseError("fasthub: this Waiter already has a greenlet waiting on it")
+            if hub.scoped:
+                # Some green thread of this hub is inside a cancel scope (one dict test otherwise):
+                # a cancelled or expired scope raises Cancelled here instead of parking.
+                hook = hub.scoped.get(cur)
+                if hook is not None:
+                    hook.before_park()
+                    hook.parked = self
             self.greenlet = cur
             hub.parked += 1
             # Join the hub's line of parked waiters (O(1) both ways; what makes LoopExit and
@@ -165,6 +173,8 @@ cdef class Waiter:
             finally:
                 self.greenlet = None
                 hub.parked -= 1
+                if hook is not None:
+                    hook.parked = None
                 if self.park_prev is None:
                     hub._parked_head = self.park_next
                 else:
@@ -182,6 +192,13 @@ cdef class Waiter:
             self.exc = None
             raise exc
         return self.value
+
+
+cdef class CancelHook:
+    """Base of a green thread's cancel-scope state (fasthub.core._cancel); not used directly."""
+
+    cdef int before_park(self) except -1:
+        return 0
 
 
 # --- fd listeners ------------------------------------------------------------------------------------
@@ -268,6 +285,7 @@ cdef class Hub(greenlet):
             self._close_fds()
             raise OSError(-rc, "fasthub: cannot watch the wake-up fd")
         self._fds = []
+        self.scoped = {}
         self.timers = TimerHeap()
         self._ready = []
         self._spare = []

@@ -22,7 +22,8 @@ snapshot that may be a moment stale, never a crash.
 import os
 import sys
 
-__all__ = ["label", "wait_site", "format_site", "is_current", "frame_of", "describe_on", "holders", "parked",
+__all__ = ["label", "wait_site", "format_site", "is_current", "frame_of", "describe_on", "holders",
+           "group_of", "parked",
            "wait_for_cycles", "format_cycle", "deadlock_report"]
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -145,6 +146,18 @@ def parked(hub):
             "holders": holders(on) if not woken else [],
         })
     return out
+
+
+def group_of(hub, g):
+    """The repr of the innermost owner (a TaskGroup ...) of the cancel scopes green thread ``g`` of
+    ``hub`` runs in, or None."""
+    state = hub.scoped.get(g)
+    if state is None:
+        return None
+    for scope in state.scopes():
+        if scope.owner is not None:
+            return repr(scope.owner)
+    return None
 
 
 def _node(g):

@@ -53,12 +53,14 @@ def _hub_stats(hub, names, frames, caller, max_threads):
             frame = frames.get(hub.thread_ident)
         site = introspect.wait_site(frame)
         rows.append({"name": introspect.label(running), "state": "running",
-                     "site": introspect.format_site(site), "waits_on": None})
+                     "site": introspect.format_site(site), "waits_on": None,
+                     "group": introspect.group_of(hub, running)})
     for e in entries:
         rows.append({"name": e["label"], "state": e["state"], "site": introspect.format_site(e["site"]),
-                     "waits_on": e["what"]})
+                     "waits_on": e["what"], "group": introspect.group_of(hub, e["greenlet"])})
     for gt in pending:
-        rows.append({"name": introspect.label(gt), "state": "pending", "site": None, "waits_on": None})
+        rows.append({"name": introspect.label(gt), "state": "pending", "site": None, "waits_on": None,
+                     "group": None})
     by_state = {"running": 0, "ready": 0, "parked": 0, "pending": 0}
     by_site = {}
     for row in rows:
@@ -103,7 +105,8 @@ def stats(max_threads=100, max_stalls=10):
     ``iterations``, ``switches``, ``ready`` (ready-queue depth), ``timers``, ``fd_waiters``,
     ``parked``, ``in_poll``, ``green_threads`` (counts by state: running, ready, parked, pending, and
     total, plus idle worker greenlets), ``by_wait_site`` (parked green threads per source line,
-    most first) and ``threads`` (at most ``max_threads``: name, state, site, waits_on).
+    most first) and ``threads`` (at most ``max_threads``: name, state, site, waits_on, and group: the
+    task group it belongs to, or None).
     ``monitor``: whether the blocking monitor runs; ``stalls``: its ``max_stalls`` longest reports.
     Never blocks; callable from any green thread or OS thread.
     """
