@@ -123,7 +123,7 @@ def test_stalls_come_from_the_monitor(hub):
         fasthub.sleep(0)
         fasthub.spawn(lambda: real_sleep(0.2)).wait()   # a Python frame for the monitor to name
         snap = fasthub.stats()
-        assert snap["monitor"] == {"active": True, "threshold": 0.05}
+        assert snap["monitor"] == {"active": True, "threshold": 0.05, "deadlocks": []}
         assert snap["stalls"] and snap["stalls"][0]["longest"] >= 0.1, snap["stalls"]
         assert "test_stats.py" in snap["stalls"][0]["location"]
         other.kill()

@@ -191,6 +191,14 @@ cdef class GreenThread:
             return self.name
         return getattr(self._fn, "__qualname__", None) or repr(self._fn)
 
+    def _fasthub_holders(self):
+        # For deadlock reports (fasthub.core.introspect): who joins a green thread waits for it,
+        # as if it held itself until it ends.
+        return [] if self._state == DONE else [(self, None)]
+
+    def _fasthub_describe(self):
+        return f"the end of green thread {self.label!r}"
+
     @property
     def started(self):
         """True once the function began running (or finished)."""

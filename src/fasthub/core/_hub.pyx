@@ -47,8 +47,15 @@ cdef enum:
 class LoopExit(Exception):
     """The waiting greenlet can never be woken: no timer, fd, callback or other thread is pending.
 
-    gevent users know this name; fasthub says what was pending instead of leaving it opaque.
+    gevent users know this name; fasthub says what was pending instead of leaving it opaque: the
+    message names each parked green thread, where it waits (file:line), on what (a Lock with its
+    holder and where that took it, an Event, a Queue, the end of another green thread ...), and the
+    wait-for cycle when there is one. The same as data: ``parked`` (one dict per parked green thread,
+    see fasthub.core.introspect.parked) and ``cycles`` (lists of those dicts).
     """
+
+    parked = ()
+    cycles = ()
 
 
 class ConcurrentUseError(RuntimeError):
@@ -735,10 +742,21 @@ cdef class Hub(greenlet):
 
     def _deadlock(self):
         parent = self.parent
+        try:
+            # Name who waits where, on what, and the wait-for cycle (read only now, from the line
+            # of parked waiters: nothing on the wait paths pays for it).
+            from fasthub.core import introspect
+            entries = introspect.parked(self)
+            cycles = introspect.wait_for_cycles(entries)
+            detail = introspect.deadlock_report(self, entries, cycles)
+        except Exception as e:  # the report must not hide the deadlock itself
+            entries, cycles, detail = [], [], f"(the parked green threads could not be listed: {e!r})"
         err = LoopExit(
             f"fasthub: this operation would block forever: nothing can wake it (no timer, no fd, no "
             f"callback and no other thread is pending in the hub); {self.parked} green thread(s) are "
-            f"parked in total, waiting on something only a green thread could set")
+            f"parked in total, waiting on something only a green thread could set.\n{detail}")
+        err.parked = entries
+        err.cycles = cycles
         PyGreenlet_Throw(<greenlet>parent, LoopExit, err, None)
 
     def __repr__(self):

@@ -103,7 +103,8 @@ def frame_of(g):
 
 
 def holders(on):
-    """[(holder, site where it took ``on`` or None)] for an object that can say who holds it."""
+    """[(holder, site where it took ``on`` or None)] for an object that can say who holds it (a
+    GreenThread being joined says it holds itself until it ends)."""
     fn = getattr(on, "_fasthub_holders", None)
     if fn is None:
         return []
@@ -122,8 +123,6 @@ def describe_on(kind, fd, on):
         return f"fd {fd} ({kind})"
     if on is None:
         return "a Waiter"
-    if hasattr(on, "label") and hasattr(on, "kill"):
-        return f"the end of {label(on)}"
     describe = getattr(on, "_fasthub_describe", None)
     if describe is not None:
         try:
@@ -134,17 +133,19 @@ def describe_on(kind, fd, on):
     return f"{cls.__name__} at {id(on):#x}"
 
 
-def parked(hub):
-    """One dict per green thread parked in ``hub``: greenlet, label, state ('parked' or 'ready' when
-    woken and about to resume), kind, fd, on, what (in words), site (tuple) and holders."""
+def parked(hub, details=True):
+    """One dict per green thread parked in ``hub``: greenlet, state ('parked', or 'ready' when woken
+    and about to resume), kind, fd, on and holders; with ``details`` also label, what (in words) and
+    site (a tuple). Without details it reads no frame: cheap enough for a watchdog to call often."""
     out = []
     for g, kind, fd, on, woken in hub.parked_waiters():
-        site = wait_site(frame_of(g)) if g is not None else None
-        out.append({
-            "greenlet": g, "label": label(g), "state": "ready" if woken else "parked",
-            "kind": kind, "fd": fd, "on": on, "what": describe_on(kind, fd, on), "site": site,
-            "holders": holders(on) if not woken else [],
-        })
+        entry = {"greenlet": g, "state": "ready" if woken else "parked", "kind": kind, "fd": fd,
+                 "on": on, "holders": holders(on) if not woken and on is not None else []}
+        if details:
+            entry["label"] = label(g)
+            entry["what"] = describe_on(kind, fd, on)
+            entry["site"] = wait_site(frame_of(g)) if g is not None else None
+        out.append(entry)
     return out
 
 
@@ -225,12 +226,15 @@ def format_cycle(cycle):
     return "\n".join(lines)
 
 
-def deadlock_report(hub):
+def deadlock_report(hub, entries=None, cycles=None):
     """The text LoopExit carries: every parked green thread of ``hub``, where and on what, and the
-    wait-for cycles among them."""
-    entries = parked(hub)
+    wait-for cycles among them (``entries`` and ``cycles`` when already computed)."""
+    if entries is None:
+        entries = parked(hub)
+    if cycles is None:
+        cycles = wait_for_cycles(entries)
     lines = [f"{len(entries)} green thread(s) parked in this hub:"]
     lines.extend(_format_entry(e) for e in entries)
-    for cycle in wait_for_cycles(entries):
+    for cycle in cycles:
         lines.append(format_cycle(cycle))
     return "\n".join(lines)

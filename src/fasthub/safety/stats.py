@@ -92,7 +92,8 @@ def _stalls(limit):
     from fasthub.safety import monitor
     mon = monitor.active()
     reports = monitor.report()[:limit]
-    return ({"active": mon is not None, "threshold": mon.threshold if mon is not None else None},
+    return ({"active": mon is not None, "threshold": mon.threshold if mon is not None else None,
+             "deadlocks": [d.text for d in monitor.deadlocks()[-limit:]]},
             [{"location": r.location, "call": r.call, "green_thread": r.greenlet,
               "longest": round(r.longest, 6), "count": r.count, "total": round(r.total, 6)}
              for r in reports])
@@ -107,7 +108,8 @@ def stats(max_threads=100, max_stalls=10):
     total, plus idle worker greenlets), ``by_wait_site`` (parked green threads per source line,
     most first) and ``threads`` (at most ``max_threads``: name, state, site, waits_on, and group: the
     task group it belongs to, or None).
-    ``monitor``: whether the blocking monitor runs; ``stalls``: its ``max_stalls`` longest reports.
+    ``monitor``: whether the blocking monitor runs, its threshold, and the partial deadlocks it
+    reported (the last ``max_stalls``, in words); ``stalls``: its ``max_stalls`` longest reports.
     Never blocks; callable from any green thread or OS thread.
     """
     caller = sys._getframe(1)
