@@ -7,6 +7,7 @@ import time
 import pytest
 
 import fasthub
+import fasthub.sync.groups
 from fasthub.sync.timeout import Timeout
 
 from integ_support import need
@@ -153,6 +154,45 @@ def test_psycopg_timeout_breaks_connection_and_others_go_on(psycopg_green, pg_ds
     finally:
         victim.close()
         other.close()
+
+
+@pytest.mark.parametrize("driver", ["psycopg2", "psycopg"])
+def test_a_cancel_scope_interrupts_a_query_and_the_pool_goes_on(driver, pg_dsn):
+    # Green DB waits are hub waits: move_on_after() ends a query like any other wait, and the
+    # interrupted connection is closed, not left mid-protocol. A task group around the queries
+    # cancels its sibling queries when one fails.
+    need(driver)
+    integ = __import__(f"fasthub.integrations.{driver}", fromlist=["patch"])
+    integ.patch()
+    try:
+        module = __import__(driver)
+        conn = module.connect(pg_dsn)
+        other = module.connect(pg_dsn)
+        t0 = time.monotonic()
+        with fasthub.move_on_after(0.2) as scope:
+            conn.cursor().execute("SELECT pg_sleep(5)")
+        assert scope.cancelled_caught and time.monotonic() - t0 < 2.0
+        assert conn.closed
+        cur = other.cursor()
+        cur.execute("SELECT 40 + 2")
+        assert cur.fetchone()[0] == 42
+
+        def failing():
+            fasthub.sleep(0.1)
+            raise ValueError("bad row")
+
+        sleepers = [module.connect(pg_dsn) for _ in range(3)]
+        t0 = time.monotonic()
+        with pytest.raises(fasthub.sync.groups.ExceptionGroup) as info:
+            with fasthub.TaskGroup() as tg:
+                for c in sleepers:
+                    tg.spawn(lambda c=c: c.cursor().execute("SELECT pg_sleep(5)"))
+                tg.spawn(failing)
+        assert [type(e) for e in info.value.exceptions] == [ValueError]
+        assert time.monotonic() - t0 < 2.0 and all(c.closed for c in sleepers)
+        other.close()
+    finally:
+        integ.unpatch()
 
 
 def test_psycopg_connect_timeout_is_green(psycopg_green):
