@@ -27,6 +27,14 @@ def _fail_after(seconds, exc):
     raise exc
 
 
+def _sleep_recording(record, tag=True):
+    # Parks until cancelled or killed; records ``tag`` as it unwinds.
+    try:
+        fasthub.sleep(10)
+    finally:
+        record.append(tag)
+
+
 def test_the_block_waits_for_every_child():
     t0 = time.monotonic()
     with TaskGroup() as tg:
@@ -39,19 +47,12 @@ def test_the_block_waits_for_every_child():
 
 def test_first_failure_cancels_the_others_and_the_body():
     cleaned = []
-
-    def slow(i):
-        try:
-            fasthub.sleep(10)
-        finally:
-            cleaned.append(i)
-
     body_reached = []
     t0 = time.monotonic()
     with pytest.raises(ExceptionGroup) as info:
         with TaskGroup(name="fetchers") as tg:
             for i in range(3):
-                tg.spawn(slow, i)
+                tg.spawn(_sleep_recording, cleaned, i)
             tg.spawn(_fail_after, 0.03, ValueError("broken"))
             fasthub.sleep(10)            # the body is cancelled too
             body_reached.append(True)
@@ -133,18 +134,11 @@ def test_groups_nest():
 
 def test_a_scope_around_the_group_cancels_its_children():
     cleaned = []
-
-    def child():
-        try:
-            fasthub.sleep(10)
-        finally:
-            cleaned.append(True)
-
     t0 = time.monotonic()
     with move_on_after(0.05) as scope:
         with TaskGroup() as tg:
-            tg.spawn(child)
-            tg.spawn(child)
+            tg.spawn(_sleep_recording, cleaned)
+            tg.spawn(_sleep_recording, cleaned)
     assert scope.cancelled_caught and cleaned == [True, True]
     assert time.monotonic() - t0 < 2
 
@@ -199,15 +193,9 @@ def test_a_killed_child_is_not_a_failure_even_before_it_starts():
 def test_killing_the_owner_cancels_the_children_and_the_kill_goes_on():
     cleaned = []
 
-    def child():
-        try:
-            fasthub.sleep(10)
-        finally:
-            cleaned.append(True)
-
     def owner():
         with TaskGroup() as tg:
-            tg.spawn(child)
+            tg.spawn(_sleep_recording, cleaned)
             fasthub.sleep(10)
 
     gt = fasthub.spawn(owner)
