@@ -11,6 +11,11 @@ cdef class Waiter:
     cdef object exc           # exception to raise from get(), or None
     cdef bint done
     cdef Hub hub
+    # While the waiter is queued in a WaitList (fasthub._waitlist) it is the list's node, so the
+    # list unlinks it in O(1) and allocates nothing else per wait.
+    cdef Waiter wl_prev
+    cdef Waiter wl_next
+    cdef int wl_state         # a WaitList state: not queued, queued, woken by unpark_one or _all
 
     cpdef switch(self, object value=*)
     cpdef throw(self, object exc)
