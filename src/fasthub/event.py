@@ -1,11 +1,10 @@
 """Event (threading.Event for green threads) and AsyncResult (a one-shot result).
 
-Both keep their waiters in a deque of one-shot Waiters. Thread-safety without a mutex: the only shared
-state is a flag and the deque, and every change to the deque is one call to a C method (append,
-popleft, remove), which runs atomically under the GIL. A waiter appends itself and then re-reads the
-flag; set() writes the flag and then empties the deque. Whatever the interleaving between two OS
-threads, one of the two sees the other, so no wake-up is lost. Waiter.switch() from another OS thread
-hands the wake-up to the waiter's own hub.
+Both park their waiters in a WaitList (fasthub._waitlist), which handles timeouts, kills and OS
+threads. Thread-safety without a mutex: the only shared state is a flag and the wait list. A waiter
+joins the list and then re-reads the flag (park's ``ready``); set() writes the flag and then wakes
+the list. Whatever the interleaving between two OS threads, one of the two sees the other, so no
+wake-up is lost.
 
 eventlet users: ``eventlet.event.Event`` is a one-shot result, which is ``AsyncResult`` here:
 ``send(v)`` -> ``set(v)`` (``send`` also works), ``send_exception(e)`` -> ``set_exception(e)`` (also
@@ -14,82 +13,11 @@ works), ``wait()`` (returns the value or raises) -> ``get()``, ``ready()``, ``re
 flag (gevent's ``Event``).
 """
 
-from collections import deque
-
-import greenlet as _greenlet_mod
-
-from fasthub._hub import Waiter, get_hub, monotonic
+from fasthub._hub import monotonic
+from fasthub._waitlist import ParkTimeout, WaitList
 from fasthub.timeout import WaitTimeout
 
 __all__ = ["Event", "AsyncResult"]
-
-
-def _greenlet_unavailable():
-    """True while the interpreter finalizes: greenlet >= 3.5.1 then refuses getcurrent(), so no
-    green thread can park. Waits then give up (report "not set", raise Empty ...) instead of
-    crashing the finalizer (logging's weakref callbacks, __del__) that called them."""
-    try:
-        _greenlet_mod.getcurrent()
-    except RuntimeError:
-        return True
-    return False
-
-
-def _wake_all(waiters, value):
-    # Wake every waiter registered now. popleft() may race with another OS thread doing the same:
-    # then the deque empties under us and IndexError ends the loop.
-    try:
-        while waiters:
-            w = waiters.popleft()
-            try:
-                w.switch(value)
-            except RuntimeError:
-                pass  # its hub was destroyed (its OS thread ended): nobody left to wake
-    except IndexError:
-        pass
-
-
-def _discard(waiters, w):
-    try:
-        waiters.remove(w)
-    except ValueError:
-        pass  # already taken by a waker
-
-
-def _park(waiters, hub, timeout, flag_holder):
-    """Wait on a new Waiter registered in ``waiters``; True if woken, False on timeout.
-
-    ``flag_holder()`` is re-read after registering to close the race with a waker in another OS
-    thread (see the module docstring).
-    """
-    w = Waiter(hub)
-    waiters.append(w)
-    if flag_holder():
-        _discard(waiters, w)
-        return True
-    if timeout is None:
-        try:
-            w.get()
-        except BaseException as e:
-            _discard(waiters, w)
-            if isinstance(e, RuntimeError) and _greenlet_unavailable():
-                return flag_holder()
-            raise
-        return True
-    t = hub.timers.schedule(monotonic() + timeout, w, None)
-    try:
-        woken = w.get()
-    except BaseException as e:
-        t.cancel()
-        _discard(waiters, w)
-        if isinstance(e, RuntimeError) and _greenlet_unavailable():
-            return flag_holder()
-        raise
-    if woken is None:  # the timer fired first
-        _discard(waiters, w)
-        return False
-    t.cancel()
-    return True
 
 
 class Event:
@@ -103,7 +31,7 @@ class Event:
 
     def __init__(self):
         self._flag = False
-        self._waiters = deque()
+        self._waiters = WaitList()
 
     def is_set(self):
         """True if the flag is set."""
@@ -115,18 +43,8 @@ class Event:
     def set(self):
         """Set the flag and wake every green thread waiting for it. Never blocks."""
         self._flag = True
-        waiters = self._waiters
-        if waiters:
-            # _wake_all() inlined: set() is half of every hand-off between two green threads.
-            try:
-                while waiters:
-                    w = waiters.popleft()
-                    try:
-                        w.switch(True)
-                    except RuntimeError:
-                        pass  # its hub was destroyed (its OS thread ended)
-            except IndexError:
-                pass  # another OS thread emptied the deque under us
+        if self._waiters:
+            self._waiters.unpark_all(True)
 
     def clear(self):
         """Reset the flag; later wait() calls block until the next set()."""
@@ -140,31 +58,17 @@ class Event:
         """
         if self._flag:
             return True
-        if timeout is not None and timeout <= 0:
+        if timeout is None:
+            deadline = None
+        elif timeout > 0:
+            deadline = monotonic() + timeout
+        else:
             return False
         try:
-            hub = get_hub()
-        except RuntimeError:
-            return self._flag  # interpreter shutdown: cannot wait (see _greenlet_unavailable)
-        if timeout is None:
-            # Inlined fast path of _park(): the common ping-pong case.
-            w = Waiter(hub)
-            waiters = self._waiters
-            waiters.append(w)
-            if self._flag:
-                _discard(waiters, w)
-                return True
-            try:
-                w.get()
-            except BaseException as e:
-                _discard(waiters, w)
-                if isinstance(e, RuntimeError) and _greenlet_unavailable():
-                    return self._flag  # interpreter shutdown
-                raise
-            return True
-        if _park(self._waiters, hub, timeout, self.is_set):
-            return True
-        return self._flag
+            self._waiters.park(deadline, self.is_set)
+        except ParkTimeout:
+            return self._flag  # timed out (or the interpreter is shutting down)
+        return True
 
     def __repr__(self):
         return (f"<fasthub.Event at {id(self):#x} {'set' if self._flag else 'unset'} "
@@ -187,7 +91,7 @@ class AsyncResult:
         self._value = None
         self._exception = None
         self._tb = None
-        self._waiters = deque()
+        self._waiters = WaitList()
 
     # -- setting ------------------------------------------------------------------------------------
 
@@ -199,7 +103,7 @@ class AsyncResult:
         self._value = value
         self._ready = True
         if self._waiters:
-            _wake_all(self._waiters, True)
+            self._waiters.unpark_all(True)
 
     def set_exception(self, exception, tb=None):
         """Store ``exception`` (class or instance) to be raised by get(), and wake every waiter.
@@ -215,7 +119,7 @@ class AsyncResult:
         self._tb = tb if tb is not None else exception.__traceback__
         self._ready = True
         if self._waiters:
-            _wake_all(self._waiters, True)
+            self._waiters.unpark_all(True)
 
     def send(self, result=None, exc=None):
         """eventlet's name: ``send(value)`` is set(value); ``send(exc=e)`` is set_exception(e)."""
@@ -285,13 +189,17 @@ class AsyncResult:
     def _wait(self, timeout):
         if self._ready:
             return True
-        if timeout is not None and timeout <= 0:
+        if timeout is None:
+            deadline = None
+        elif timeout > 0:
+            deadline = monotonic() + timeout
+        else:
             return False
         try:
-            hub = get_hub()
-        except RuntimeError:
-            return self._ready  # interpreter shutdown
-        return _park(self._waiters, hub, timeout, self.ready)
+            self._waiters.park(deadline, self.ready)
+        except ParkTimeout:
+            return self._ready  # timed out (or the interpreter is shutting down)
+        return True
 
     def get(self, block=True, timeout=None):
         """Return the value, or raise the exception, once set.
