@@ -3,6 +3,7 @@
 from fasthub.includes.greenlet cimport greenlet
 from fasthub._hub cimport Hub, Waiter
 from fasthub._timers cimport Timer
+from fasthub._waitlist cimport WaitList
 
 
 cdef class Worker(greenlet):
@@ -20,7 +21,7 @@ cdef class GreenThread:
     cdef object _value
     cdef object _exception
     cdef list _links
-    cdef list _waiters
+    cdef WaitList _joiners      # made by the first join()
     cdef Timer _start_timer
     cdef public object name
 

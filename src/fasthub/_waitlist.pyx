@@ -176,6 +176,12 @@ cdef class WaitList:
         has left the line. While the interpreter shuts down it raises ParkTimeout at once.
         BlockingInHubError if called from the hub itself.
         """
+        return self._park(deadline, ready, pass_on, front)
+
+    cdef object _park(self, object deadline, object ready, object pass_on, bint front):
+        # park() for compiled callers. A compiled caller's own check before it (GreenThread.join's
+        # "finished?") needs no ``ready``: no other OS thread runs between that check and the
+        # queueing, both being C code under the GIL.
         cdef Hub hub
         cdef Waiter w
         try:
