@@ -183,6 +183,22 @@ def test_close_wakes_waiters_and_closes_connections(driver, pg_dsn, app_name, hu
     assert server_connections(pg_dsn, app_name) == 0
 
 
+def test_a_waiter_killed_after_put_handed_it_a_connection_passes_it_on(driver, pg_dsn, app_name):
+    # Regression: put() handed the connection to the longest waiter; if that green thread was killed
+    # before it ran, the connection was lost (neither idle nor checked out, never closed).
+    with ConnectionPool(driver, pg_dsn, application_name=app_name, max_size=1) as pool:
+        held = pool.get()
+        victim = fasthub.spawn(pool.get)
+        fasthub.sleep(0)
+        victim.kill(block=False)   # queued in the hub before the hand-over below
+        pool.put(held)             # hands `held` to the victim, which dies holding it
+        victim.join(5)
+        assert victim.dead and pool.waiting() == 0
+        assert pool.size == 1 and pool.free() == 1
+        assert pool.get() is held
+        assert server_connections(pg_dsn, app_name) == 1
+
+
 def test_failed_connect_frees_its_slot(pg_dsn):
     psycopg2 = need("psycopg2")
     bad = pg_dsn.replace("fasthub:fasthub@", "fasthub:wrong@")
