@@ -20,12 +20,8 @@ from fasthub.timeout import WaitTimeout
 __all__ = ["Event", "AsyncResult"]
 
 
-class Event:
-    """A flag green threads can wait for, with threading.Event's API.
-
-    ``wait()`` blocks the calling green thread until ``set()`` is called (from any green thread or OS
-    thread); ``clear()`` resets the flag.
-    """
+class _Flag:
+    """A flag green threads wait for: what Event and AsyncResult share."""
 
     __slots__ = ("_flag", "_waiters", "__weakref__")
 
@@ -33,24 +29,17 @@ class Event:
         self._flag = False
         self._waiters = WaitList()
 
-    def is_set(self):
+    def _is_set(self):
         """True if the flag is set."""
         return self._flag
 
-    isSet = is_set
-    ready = is_set  # gevent's name
-
-    def set(self):
+    def _set_flag(self):
         """Set the flag and wake every green thread waiting for it. Never blocks."""
         self._flag = True
         if self._waiters:
             self._waiters.unpark_all(True)
 
-    def clear(self):
-        """Reset the flag; later wait() calls block until the next set()."""
-        self._flag = False
-
-    def wait(self, timeout=None):
+    def _wait_flag(self, timeout=None):
         """Block until the flag is set or ``timeout`` seconds pass.
 
         Returns True if the flag was set (or set() woke us), False on timeout. Exceptions thrown into
@@ -65,17 +54,36 @@ class Event:
         else:
             return False
         try:
-            self._waiters.park(deadline, self.is_set)
+            self._waiters.park(deadline, self._is_set)
         except ParkTimeout:
             return self._flag  # timed out (or the interpreter is shutting down)
         return True
+
+
+class Event(_Flag):
+    """A flag green threads can wait for, with threading.Event's API.
+
+    ``wait()`` blocks the calling green thread until ``set()`` is called (from any green thread or OS
+    thread); ``clear()`` resets the flag.
+    """
+
+    __slots__ = ()
+
+    is_set = isSet = _Flag._is_set
+    ready = is_set  # gevent's name
+    wait = _Flag._wait_flag
+    set = _Flag._set_flag
+
+    def clear(self):
+        """Reset the flag; later wait() calls block until the next set()."""
+        self._flag = False
 
     def __repr__(self):
         return (f"<fasthub.Event at {id(self):#x} {'set' if self._flag else 'unset'} "
                 f"waiters={len(self._waiters)}>")
 
 
-class AsyncResult:
+class AsyncResult(_Flag):
     """A one-shot result (value or exception) that green threads can wait for.
 
     ``set(value)`` or ``set_exception(exc)`` once (a second time raises RuntimeError unless
@@ -84,31 +92,28 @@ class AsyncResult:
     eventlet's Event names (send, send_exception, reset, has_exception, has_result, poll).
     """
 
-    __slots__ = ("_ready", "_value", "_exception", "_tb", "_waiters", "__weakref__")
+    __slots__ = ("_value", "_exception", "_tb")
 
     def __init__(self):
-        self._ready = False
+        _Flag.__init__(self)
         self._value = None
         self._exception = None
         self._tb = None
-        self._waiters = WaitList()
 
     # -- setting ------------------------------------------------------------------------------------
 
     def set(self, value=None):
         """Store ``value`` and wake every waiter. Raises RuntimeError if a result was already set."""
-        if self._ready:
+        if self._flag:
             raise RuntimeError("fasthub: this AsyncResult already has a result; call reset() "
                                "before setting it again")
         self._value = value
-        self._ready = True
-        if self._waiters:
-            self._waiters.unpark_all(True)
+        self._set_flag()
 
     def set_exception(self, exception, tb=None):
         """Store ``exception`` (class or instance) to be raised by get(), and wake every waiter.
         Raises RuntimeError if a result was already set."""
-        if self._ready:
+        if self._flag:
             raise RuntimeError("fasthub: this AsyncResult already has a result; call reset() "
                                "before setting it again")
         if isinstance(exception, type):
@@ -117,9 +122,7 @@ class AsyncResult:
             raise TypeError(f"fasthub: set_exception() needs an exception, not {exception!r}")
         self._exception = exception
         self._tb = tb if tb is not None else exception.__traceback__
-        self._ready = True
-        if self._waiters:
-            self._waiters.unpark_all(True)
+        self._set_flag()
 
     def send(self, result=None, exc=None):
         """eventlet's name: ``send(value)`` is set(value); ``send(exc=e)`` is set_exception(e)."""
@@ -144,20 +147,18 @@ class AsyncResult:
 
     def reset(self):
         """Forget the result so the AsyncResult can be set again (eventlet's reset())."""
-        self._ready = False
+        self._flag = False
         self._value = None
         self._exception = None
         self._tb = None
 
     # -- state --------------------------------------------------------------------------------------
 
-    def ready(self):
-        """True once a value or an exception was set."""
-        return self._ready
+    ready = _Flag._is_set  # True once a value or an exception was set
 
     def successful(self):
         """True if a value (not an exception) was set."""
-        return self._ready and self._exception is None
+        return self._flag and self._exception is None
 
     @property
     def value(self):
@@ -178,28 +179,15 @@ class AsyncResult:
 
     def has_exception(self):
         """eventlet: True if an exception was set."""
-        return self._ready and self._exception is not None
+        return self._flag and self._exception is not None
 
     def has_result(self):
         """eventlet: True if a value was set."""
-        return self._ready and self._exception is None
+        return self._flag and self._exception is None
 
     # -- waiting ------------------------------------------------------------------------------------
 
-    def _wait(self, timeout):
-        if self._ready:
-            return True
-        if timeout is None:
-            deadline = None
-        elif timeout > 0:
-            deadline = monotonic() + timeout
-        else:
-            return False
-        try:
-            self._waiters.park(deadline, self.ready)
-        except ParkTimeout:
-            return self._ready  # timed out (or the interpreter is shutting down)
-        return True
+    _wait = _Flag._wait_flag
 
     def get(self, block=True, timeout=None):
         """Return the value, or raise the exception, once set.
@@ -208,7 +196,7 @@ class AsyncResult:
         ``block=False`` it does not wait. Raises WaitTimeout (a TimeoutError and a fasthub.Timeout)
         if no result came in time.
         """
-        if not self._ready:
+        if not self._flag:
             if not block:
                 raise WaitTimeout("fasthub: the AsyncResult has no result yet")
             if not self._wait(timeout):
@@ -230,12 +218,12 @@ class AsyncResult:
 
     def poll(self, notready=None):
         """eventlet: the value (raising the exception) if ready, else ``notready``."""
-        if self._ready:
+        if self._flag:
             return self.get(block=False)
         return notready
 
     def __repr__(self):
-        if not self._ready:
+        if not self._flag:
             state = "unset"
         elif self._exception is not None:
             state = f"exception={self._exception!r}"

@@ -112,12 +112,16 @@ class Semaphore:
         m = self._mutex
         m.acquire()
         try:
+            self._check_release(n)
             self._release_locked(n)
         finally:
             m.release()
 
     def __exit__(self, typ, value, tb):
         self.release()
+
+    def _check_release(self, n):
+        pass  # any number of permits may be given back (BoundedSemaphore checks)
 
     def _adjust(self, delta):
         # For GreenPool.resize(): add (or take away, possibly going below zero) ``delta`` permits.
@@ -161,18 +165,10 @@ class BoundedSemaphore(Semaphore):
         Semaphore.__init__(self, value)
         self._initial = value
 
-    def release(self, n=1):
-        """Give back ``n`` permits; ValueError if that is more than were taken."""
-        if n < 1:
-            raise ValueError("n must be one or more")
-        m = self._mutex
-        m.acquire()
-        try:
-            if self._value + n > self._initial:
-                raise ValueError("Semaphore released too many times")
-            self._release_locked(n)
-        finally:
-            m.release()
+    def _check_release(self, n):
+        # release(): ValueError if that is more permits than were taken.
+        if self._value + n > self._initial:
+            raise ValueError("Semaphore released too many times")
 
 
 def _check_lock_timeout(blocking, timeout):
