@@ -14,8 +14,8 @@ from greenlet import GreenletExit
 
 import fasthub
 from fasthub import BlockingInHubError, monotonic, sleep, spawn
-from fasthub._waitlist import ParkTimeout, WaitList
-from fasthub.timeout import Timeout
+from fasthub.core._waitlist import ParkTimeout, WaitList
+from fasthub.sync.timeout import Timeout
 
 
 def _parker(wl, log, name, **kwargs):
@@ -327,7 +327,7 @@ def test_park_from_the_hub_raises_and_leaves_no_waiter(hub, hub_errors):
 def test_park_at_interpreter_shutdown_gives_up_as_a_timeout():
     script = textwrap.dedent("""
         import fasthub
-        from fasthub._waitlist import ParkTimeout, WaitList
+        from fasthub.core._waitlist import ParkTimeout, WaitList
 
         class AtShutdown:
             def __del__(self):

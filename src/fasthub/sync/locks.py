@@ -4,7 +4,7 @@ Fairness: a release() with waiters hands the permit straight to the longest-wait
 instead of putting it back for anyone to grab, so a green thread that releases and re-acquires in a
 loop cannot starve the others (FIFO order among waiters).
 
-Waiting is the WaitList's job (fasthub._waitlist): a waiter taken off the line by a releaser owns
+Waiting is the WaitList's job (fasthub.core._waitlist): a waiter taken off the line by a releaser owns
 the permit (for Lock: the lock, still locked, passes to it); one that leaves with an exception after
 that (a kill, a Timeout) passes the permit on through ``pass_on``, so no release is ever lost to a
 dead waiter. Timeouts and interpreter shutdown reach the primitives as ParkTimeout: acquire() then
@@ -26,9 +26,9 @@ so shutdown never crashes or hangs in a lock.
 from _thread import allocate_lock as _os_lock
 from threading import TIMEOUT_MAX
 
-from fasthub._greenthread import getcurrent
-from fasthub._hub import monotonic
-from fasthub._waitlist import ParkTimeout, WaitList
+from fasthub.core._greenthread import getcurrent
+from fasthub.core._hub import monotonic
+from fasthub.core._waitlist import ParkTimeout, WaitList
 
 __all__ = ["Semaphore", "BoundedSemaphore", "Lock", "RLock", "Condition"]
 

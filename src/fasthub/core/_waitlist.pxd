@@ -1,6 +1,6 @@
 # The wait list's table of contents; bodies live in _waitlist.pyx.
 
-from fasthub._hub cimport Hub, Waiter
+from fasthub.core._hub cimport Hub, Waiter
 
 
 cdef class WaitList:

@@ -1,9 +1,9 @@
 # Green threads: the handle users hold (GreenThread) and the worker greenlets that run them.
 
-from fasthub.includes.greenlet cimport greenlet
-from fasthub._hub cimport Hub, Waiter
-from fasthub._timers cimport Timer
-from fasthub._waitlist cimport WaitList
+from fasthub.core.includes.greenlet cimport greenlet
+from fasthub.core._hub cimport Hub
+from fasthub.core._timers cimport Timer
+from fasthub.core._waitlist cimport WaitList
 
 
 cdef class Worker(greenlet):

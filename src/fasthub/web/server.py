@@ -28,9 +28,9 @@ import sys
 
 from greenlet import GreenletExit
 
-from fasthub._greenthread import getcurrent, spawn
-from fasthub._hub import FdClosedError, get_hub, monotonic, notify_close, sleep, wait_read, wait_write
-from fasthub._waitlist import ParkTimeout, WaitList
+from fasthub.core._greenthread import getcurrent, spawn
+from fasthub.core._hub import FdClosedError, get_hub, monotonic, notify_close, sleep, wait_read, wait_write
+from fasthub.core._waitlist import ParkTimeout, WaitList
 
 __all__ = ["StreamServer", "DEFAULT_MAX_CONNECTIONS", "StopServe"]
 

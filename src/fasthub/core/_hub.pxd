@@ -1,8 +1,8 @@
 # The hub's table of contents: every typed field and cdef method of Hub and Waiter. Bodies: _hub.pyx.
 
-from fasthub.includes.greenlet cimport greenlet
-from fasthub.includes.poller cimport fh_poller_t, fh_event_t
-from fasthub._timers cimport Timer, TimerHeap
+from fasthub.core.includes.greenlet cimport greenlet
+from fasthub.core.includes.poller cimport fh_poller_t, fh_event_t
+from fasthub.core._timers cimport Timer, TimerHeap
 
 
 cdef class Waiter:
@@ -11,7 +11,7 @@ cdef class Waiter:
     cdef object exc           # exception to raise from get(), or None
     cdef bint done
     cdef Hub hub
-    # While the waiter is queued in a WaitList (fasthub._waitlist) it is the list's node, so the
+    # While the waiter is queued in a WaitList (fasthub.core._waitlist) it is the list's node, so the
     # list unlinks it in O(1) and allocates nothing else per wait.
     cdef Waiter wl_prev
     cdef Waiter wl_next

@@ -18,9 +18,9 @@ import time
 from collections import deque
 from contextlib import contextmanager
 
-from fasthub._greenthread import spawn_after
-from fasthub._hub import monotonic
-from fasthub._waitlist import ParkTimeout, WaitList
+from fasthub.core._greenthread import spawn_after
+from fasthub.core._hub import monotonic
+from fasthub.core._waitlist import ParkTimeout, WaitList
 
 __all__ = ["ConnectionPool", "PoolTimeout", "PoolClosed"]
 

@@ -5,7 +5,7 @@ working. ``maxsize`` follows the stdlib: 0 (or None, or negative) means unbounde
 ``Queue(0)`` was a rendezvous channel; here, as in gevent >= 1.1 and the stdlib, it is unbounded.
 
 How waiting works. Items live in the container (a deque for FIFO); getters and putters that must wait
-park in a WaitList each (fasthub._waitlist). A put() wakes the first getter, which then takes an item
+park in a WaitList each (fasthub.core._waitlist). A put() wakes the first getter, which then takes an item
 itself: the item is never handed through the wake-up, so it cannot be lost if that getter dies or
 times out meanwhile. A woken getter that finds the item already taken (another green thread got
 there first) goes back to the FRONT of the line; one that leaves with an exception after being woken
@@ -26,8 +26,8 @@ from collections import deque
 from queue import Empty, Full
 from _thread import allocate_lock as _os_lock
 
-from fasthub._hub import monotonic
-from fasthub._waitlist import ParkTimeout, WaitList
+from fasthub.core._hub import monotonic
+from fasthub.core._waitlist import ParkTimeout, WaitList
 
 __all__ = ["Queue", "LifoQueue", "PriorityQueue", "LightQueue", "Empty", "Full"]
 

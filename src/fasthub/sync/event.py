@@ -1,6 +1,6 @@
 """Event (threading.Event for green threads) and AsyncResult (a one-shot result).
 
-Both park their waiters in a WaitList (fasthub._waitlist), which handles timeouts, kills and OS
+Both park their waiters in a WaitList (fasthub.core._waitlist), which handles timeouts, kills and OS
 threads. Thread-safety without a mutex: the only shared state is a flag and the wait list. A waiter
 joins the list and then re-reads the flag (park's ``ready``); set() writes the flag and then wakes
 the list. Whatever the interleaving between two OS threads, one of the two sees the other, so no
@@ -13,9 +13,9 @@ works), ``wait()`` (returns the value or raises) -> ``get()``, ``ready()``, ``re
 flag (gevent's ``Event``).
 """
 
-from fasthub._hub import monotonic
-from fasthub._waitlist import ParkTimeout, WaitList
-from fasthub.timeout import WaitTimeout
+from fasthub.core._hub import monotonic
+from fasthub.core._waitlist import ParkTimeout, WaitList
+from fasthub.sync.timeout import WaitTimeout
 
 __all__ = ["Event", "AsyncResult"]
 

@@ -40,9 +40,9 @@ instead of crashing or hanging the finalizer.
 
 cimport cython
 
-from fasthub.includes.greenlet cimport import_greenlet, PyGreenlet_GetCurrent
-from fasthub._hub cimport Hub, Waiter, get_hub
-from fasthub._timers cimport Timer
+from fasthub.core.includes.greenlet cimport import_greenlet, PyGreenlet_GetCurrent
+from fasthub.core._hub cimport Hub, Waiter, get_hub
+from fasthub.core._timers cimport Timer
 
 import_greenlet()
 
