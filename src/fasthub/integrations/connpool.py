@@ -105,6 +105,7 @@ class ConnectionPool:
         self._busy = {}               # id(conn) -> _Entry for checked-out connections
         self._opening = 0             # connections being opened right now (count against max_size)
         self._waiters = WaitList()    # green threads blocked in get()
+        self._handing = 0             # connections put() handed to a waiter that has not run yet
         self._reaper = None
         self._closed = False
         for _ in range(min_size):
@@ -119,8 +120,8 @@ class ConnectionPool:
 
     @property
     def size(self):
-        """Connections that exist now: idle + checked out + being opened."""
-        return len(self._idle) + len(self._busy) + self._opening
+        """Connections that exist now: idle + checked out + being opened + handed to a waiter."""
+        return len(self._idle) + len(self._busy) + self._opening + self._handing
 
     @property
     def closed(self):
@@ -210,6 +211,8 @@ class ConnectionPool:
                 f"sooner (use `with pool.connection() as conn:`)") from None
         if woken is _CLOSED:
             raise PoolClosed("fasthub.pool.ConnectionPool was closed while waiting")
+        if woken is not None:
+            self._handing -= 1
         return woken
 
     def _give_back(self, woken):
@@ -218,6 +221,7 @@ class ConnectionPool:
         if woken is None:
             self._wake_one()
         else:
+            self._handing -= 1
             self._hand_over(woken)
 
     def _open(self):
@@ -253,10 +257,14 @@ class ConnectionPool:
     putconn = put   # psycopg_pool's name
 
     def _hand_over(self, entry):
-        # Straight to the longest waiter (no barging), else idle.
+        # Straight to the longest waiter (no barging), else idle. The waiter runs later: until then
+        # the entry counts in _handing against max_size, or a get() in between would open a
+        # connection beyond max_size.
         if self._closed:
             self._close_conn(entry.conn)
-        elif not self._waiters.unpark_one(entry):
+        elif self._waiters.unpark_one(entry):
+            self._handing += 1
+        else:
             self._idle.append(entry)
             self._schedule_reap()
 
