@@ -172,7 +172,10 @@ class BoundedSemaphore(Semaphore):
 
 
 def _check_lock_timeout(blocking, timeout):
-    # threading.Lock's argument rules.
+    # threading.Lock's argument rules, plus gevent's and eventlet's None for "no limit". Returns the
+    # seconds to wait, None for no limit, 0 for a non-blocking call.
+    if timeout is None:
+        timeout = -1
     if not blocking:
         if timeout != -1:
             raise ValueError("can't specify a timeout for a non-blocking call")
