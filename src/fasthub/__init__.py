@@ -29,6 +29,7 @@ except ImportError as _e:  # pragma: no cover - exercised by tests/test_packagin
 
 from greenlet import GreenletExit
 
+from fasthub.core._waitlist import ParkTimeout, WaitList
 from fasthub.core._greenthread import (
     GreenThread,
     getcurrent,
@@ -73,10 +74,12 @@ __version__ = "0.1.0"
 __all__ = [
     # hub
     "get_hub", "Hub", "sleep", "wait_read", "wait_write", "notify_close", "monotonic", "Waiter",
+    "WaitList",
     # green threads
     "spawn", "spawn_n", "spawn_after", "spawn_later", "GreenThread", "getcurrent", "kill", "joinall",
     # errors
     "GreenletExit", "LoopExit", "ConcurrentUseError", "BlockingInHubError", "FdClosedError",
+    "ParkTimeout",
     # cooperative safety and seeing inside
     "monitor", "debug", "BlockingTimeout", "stats",
     # OS-thread pool

@@ -11,6 +11,11 @@ cdef class Waiter:
     cdef object exc           # exception to raise from get(), or None
     cdef bint done
     cdef Hub hub
+    # While the waiter is queued in a WaitList (fasthub.core._waitlist) it is the list's node, so the
+    # list unlinks it in O(1) and allocates nothing else per wait.
+    cdef Waiter wl_prev
+    cdef Waiter wl_next
+    cdef int wl_state         # a WaitList state: not queued, queued, woken by unpark_one or _all
     # What the green thread parked here waits on, for deadlock reports and fasthub.stats(): set by
     # the wait paths (a few stores), read only when someone asks.
     cdef int kind             # WAIT_OTHER, WAIT_SLEEP, WAIT_READ or WAIT_WRITE

@@ -93,6 +93,7 @@ def all_hubs():
 
 @cython.final
 @cython.freelist(512)
+@cython.trashcan(True)  # a WaitList chains its waiters: freeing a long chain must not recurse deeply
 cdef class Waiter:
     """A one-shot wake-up for one greenlet: get() parks it in the hub until switch() or throw().
 
@@ -812,12 +813,29 @@ cdef class _HubHolder:
 cdef object _thread_hubs = _os_thread_local()
 
 
+# The hub get_hub() found last and its thread: every wait looks the hub up, and a thread-local
+# lookup costs more than the rest of a Waiter's set-up. Valid while that thread asks and the hub is
+# open (a thread's hub is destroyed when the thread ends, so a recycled thread ident cannot match);
+# set_hub() and _drop_hub() forget it. Read and written only by C code holding the GIL: consistent
+# across OS threads.
+cdef Hub _last_hub = None
+cdef unsigned long _last_ident = 0
+
+
 cpdef Hub get_hub():
     """The hub of the calling OS thread, created on first use."""
+    global _last_hub, _last_ident
     cdef _HubHolder holder
+    cdef Hub hub = _last_hub
+    cdef unsigned long ident = PyThread_get_thread_ident()
+    if hub is not None and _last_ident == ident and not hub.closed:
+        return hub
     try:
         holder = _thread_hubs.holder
-        return holder.hub
+        hub = holder.hub
+        _last_hub = hub
+        _last_ident = ident
+        return hub
     except AttributeError:
         pass
     cdef greenlet root = PyGreenlet_GetCurrent()
@@ -833,6 +851,8 @@ cpdef Hub get_hub():
 
 def set_hub(Hub hub):
     """Install ``hub`` as the calling thread's hub (for tests and for choosing a backend)."""
+    global _last_hub
+    _last_hub = None
     cdef _HubHolder holder = _HubHolder.__new__(_HubHolder)
     cdef greenlet root = PyGreenlet_GetCurrent()
     while root.parent is not None:
@@ -844,6 +864,8 @@ def set_hub(Hub hub):
 
 def _drop_hub():
     """Destroy the calling thread's hub, if it has one (used after fork and by tests)."""
+    global _last_hub
+    _last_hub = None
     try:
         holder = _thread_hubs.holder
     except AttributeError:
