@@ -237,7 +237,8 @@ cdef class GreenThread:
         if self._joiners is None:
             self._joiners = WaitList()
         try:
-            self._joiners._park(None if timeout is None else monotonic() + timeout, None, None, False)
+            self._joiners._park(None if timeout is None else monotonic() + timeout, None, None, False,
+                               self)
         except ParkTimeout:
             pass
         return self._state == DONE

@@ -8,7 +8,7 @@ cdef class WaitList:
     cdef Waiter _tail
     cdef Py_ssize_t _len
 
-    cdef object _park(self, object deadline, object ready, object pass_on, bint front)
+    cdef object _park(self, object deadline, object ready, object pass_on, bint front, object owner)
     cdef Waiter _enqueue(self, Hub hub, bint front)
     cdef void _unlink(self, Waiter w)
     cdef object _wait(self, Waiter w, object deadline, object pass_on)

@@ -161,7 +161,7 @@ cdef class WaitList:
                 self._unpark_one(w.value)
         return 0
 
-    def park(self, deadline=None, ready=None, pass_on=None, bint front=False):
+    def park(self, deadline=None, ready=None, pass_on=None, bint front=False, owner=None):
         """Park the calling green thread at the back of the line until a wake-up; return its value.
 
         ``deadline``: a time on fasthub.monotonic()'s clock; past it, park() raises ParkTimeout.
@@ -170,15 +170,16 @@ cdef class WaitList:
         once. ``pass_on(value)``: called with a wake-up from unpark_one() this green thread received
         but leaves without using (it was killed, or ``ready`` was true); by default the wake-up goes
         to the next waiter. ``front``: queue at the front (a woken waiter that found nothing keeps
-        its turn).
+        its turn). ``owner``: the object the green thread waits on (the Lock, Queue ... this line
+        belongs to), recorded on its Waiter for deadlock reports and fasthub.stats().
 
         Exceptions thrown into the parked green thread (kill, fasthub.Timeout) propagate once it
         has left the line. While the interpreter shuts down it raises ParkTimeout at once.
         BlockingInHubError if called from the hub itself.
         """
-        return self._park(deadline, ready, pass_on, front)
+        return self._park(deadline, ready, pass_on, front, owner)
 
-    cdef object _park(self, object deadline, object ready, object pass_on, bint front):
+    cdef object _park(self, object deadline, object ready, object pass_on, bint front, object owner):
         # park() for compiled callers. A compiled caller's own check before it (GreenThread.join's
         # "finished?") needs no ``ready``: no other OS thread runs between that check and the
         # queueing, both being C code under the GIL.
@@ -191,6 +192,7 @@ cdef class WaitList:
                 raise _shutdown_timeout() from None
             raise
         w = self._enqueue(hub, front)
+        w.on = owner   # what it waits on, for the hub's reports (one store)
         if ready is not None:
             try:
                 r = ready()

@@ -138,7 +138,7 @@ def parked(hub, details=True):
     and about to resume), kind, fd, on and holders; with ``details`` also label, what (in words) and
     site (a tuple). Without details it reads no frame: cheap enough for a watchdog to call often."""
     out = []
-    for g, kind, fd, on, woken in hub.parked_waiters():
+    for g, kind, fd, on, woken in reversed(hub.parked_waiters()):   # longest parked first
         entry = {"greenlet": g, "state": "ready" if woken else "parked", "kind": kind, "fd": fd,
                  "on": on, "holders": holders(on) if not woken and on is not None else []}
         if details:

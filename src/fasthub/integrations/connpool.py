@@ -203,7 +203,7 @@ class ConnectionPool:
         # Park until put() hands us a connection (returns its entry), a slot frees up (returns None),
         # the deadline passes (PoolTimeout) or the pool closes (PoolClosed).
         try:
-            woken = self._waiters.park(deadline, None, self._give_back)
+            woken = self._waiters.park(deadline, None, self._give_back, False, self)
         except ParkTimeout:
             raise PoolTimeout(
                 f"fasthub.pool.ConnectionPool: no connection became free within {timeout} s "

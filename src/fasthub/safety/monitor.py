@@ -25,6 +25,8 @@ frames are read for that; it costs a few microseconds per parked green thread th
 or a join, nothing for the others). A cycle that is still there one threshold later is reported once:
 a warning on the ``fasthub.monitor`` logger naming each green thread of the cycle, where it waits,
 on what, and who holds that (or ``on_deadlock(report)``), and ``deadlocks()`` lists the reports.
+While it runs, locks record where they are taken (fasthub.sync.locks.track_sites), so reports (and
+LoopExit's) say that too.
 """
 
 import ctypes
@@ -38,6 +40,7 @@ from time import monotonic as _monotonic, sleep as _os_sleep
 
 from fasthub.core import introspect
 from fasthub.core._hub import all_hubs, register_internal_thread, unregister_internal_thread
+from fasthub.sync import locks
 from _thread import get_ident as _os_get_ident
 
 __all__ = ["BlockingTimeout", "BlockReport", "DeadlockReport", "Monitor", "start", "stop", "report",
@@ -152,6 +155,8 @@ class Monitor:
         if self._running:
             return self
         self._running = True
+        if self.deadlocks:
+            locks.track_sites(True)   # so a deadlock report says where each lock was taken
         self._stopped.acquire()
         _os_start_thread(self._run, ())
         return self
@@ -161,6 +166,8 @@ class Monitor:
         if not self._running:
             return
         self._running = False
+        if self.deadlocks:
+            locks.track_sites(False)
         self._stopped.acquire()
         self._stopped.release()
 

@@ -54,7 +54,7 @@ class _Flag:
         else:
             return False
         try:
-            self._waiters.park(deadline, self._is_set)
+            self._waiters.park(deadline, self._is_set, None, False, self)
         except ParkTimeout:
             return self._flag  # timed out (or the interpreter is shutting down)
         return True

@@ -23,18 +23,43 @@ would have to wait gives up instead (acquire() returns False) and RLock treats t
 so shutdown never crashes or hangs in a lock.
 """
 
+import sys
 from _thread import allocate_lock as _os_lock
 from threading import TIMEOUT_MAX
+
+from greenlet import getcurrent as _raw_current
 
 from fasthub.core._greenthread import getcurrent
 from fasthub.core._hub import monotonic
 from fasthub.core._waitlist import ParkTimeout, WaitList
 
-__all__ = ["Semaphore", "BoundedSemaphore", "Lock", "RLock", "Condition"]
+__all__ = ["Semaphore", "BoundedSemaphore", "Lock", "RLock", "Condition", "track_sites"]
 
 
 def _deadline(timeout):
     return None if timeout is None else monotonic() + timeout
+
+
+# Deadlock reports name the greenlet holding a Lock, recorded on every acquire (greenlet's
+# getcurrent() and a store: callgrind, 3,059 -> 3,529 instructions per uncontended acquire/release
+# pair on 3.11), and, while sites are tracked, where it took it (a frame lookup more per acquire, so
+# only while someone asked: the monitor, FASTHUB_DEBUG).
+_sites = 0
+
+
+def track_sites(on):
+    """Record (True) or stop recording (False) where each Lock and RLock is acquired, for deadlock
+    reports ("held by X, taken at file:line"). Calls nest: recording goes on until every True has
+    been matched by a False. fasthub.monitor.start() and FASTHUB_DEBUG=1 turn it on."""
+    global _sites
+    _sites = max(0, _sites + (1 if on else -1))
+
+
+def _caller_site():
+    # (file, line, function) of the code that called acquire() (or entered the `with`).
+    f = sys._getframe(2)
+    code = f.f_code
+    return code.co_filename, f.f_lineno, code.co_name
 
 
 class Semaphore:
@@ -67,7 +92,7 @@ class Semaphore:
         if not blocking or (timeout is not None and timeout <= 0):
             return False
         try:
-            self._waiters.park(_deadline(timeout), self._take, self._give_back)
+            self._waiters.park(_deadline(timeout), self._take, self._give_back, False, self)
         except ParkTimeout:
             return False  # timed out (or the interpreter is shutting down)
         return True
@@ -202,11 +227,13 @@ class Lock:
     # but hands it (still locked) to the first waiter, so the lock is never free while anyone waits
     # and a newcomer cannot barge in. The release path re-checks for waiters after unlocking, to
     # close the race with a waiter of another OS thread that queued just before.
-    __slots__ = ("_os", "_waiters", "__weakref__")
+    __slots__ = ("_os", "_waiters", "_holder", "_site", "__weakref__")
 
     def __init__(self):
         self._os = _os_lock()
         self._waiters = WaitList()
+        self._holder = None   # the green thread that took it last (meaningful while locked)
+        self._site = None     # where it took it, while sites are tracked (track_sites())
 
     def acquire(self, blocking=True, timeout=-1):
         """Take the lock; return True. If it is held, block the calling green thread until it is
@@ -216,18 +243,22 @@ class Lock:
             timeout = _check_lock_timeout(blocking, timeout)
         else:
             timeout = None
-        if self._os.acquire(False):
+        if self._os.acquire(False) or (timeout != 0 and self._wait(timeout)):
+            try:
+                self._holder = _raw_current()
+            except RuntimeError:   # the interpreter is finalizing: greenlet cannot say who
+                self._holder = None
+            if _sites:
+                self._site = _caller_site()
             return True
-        if timeout == 0:
-            return False
-        return self._wait(timeout)
+        return False
 
     __enter__ = acquire
 
     def _wait(self, timeout):
         # Queue until a holder hands the lock over (or it is found free once queued).
         try:
-            self._waiters.park(_deadline(timeout), self._take_free, self._hand_over)
+            self._waiters.park(_deadline(timeout), self._take_free, self._hand_over, False, self)
         except ParkTimeout:
             return False  # timed out (or the interpreter is shutting down)
         return True
@@ -262,6 +293,13 @@ class Lock:
     def locked(self):
         """True if the lock is held."""
         return self._os.locked()
+
+    def _fasthub_holders(self):
+        # For deadlock reports (fasthub.core.introspect): who holds it, and where it was taken
+        # (known only while sites are tracked).
+        if self._os.locked() and self._holder is not None:
+            return [(self._holder, self._site if _sites else None)]
+        return []
 
     def waiting(self):
         """Number of green threads blocked in acquire()."""
@@ -330,6 +368,8 @@ class RLock(Lock):
         if self._os.acquire(False) or (timeout != 0 and self._wait(timeout)):
             self._owner = me
             self._count = 1
+            if _sites:
+                self._site = _caller_site()
             return True
         return False
 
@@ -359,6 +399,10 @@ class RLock(Lock):
 
     def _is_owned(self):
         return self._owner is _me()
+
+    def _fasthub_holders(self):
+        owner = self._owner
+        return [] if owner is None or owner is _FINALIZING else [(owner, self._site if _sites else None)]
 
     def _release_save(self):
         # Condition.wait(): drop every level, remember them.
@@ -444,7 +488,7 @@ class Condition:
 
         try:
             self._waiters.park(None if timeout is None else monotonic() + max(timeout, 0.0),
-                               release_lock)
+                               release_lock, None, False, self)
             notified = True
         except ParkTimeout:
             notified = False  # timed out (or the interpreter is shutting down)

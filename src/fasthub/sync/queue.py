@@ -209,7 +209,7 @@ class LightQueue:
         # once we are queued), then take the item. This path is half of a green hand-off through a
         # Queue: every Python-level call counts.
         try:
-            self._getters.park(None, sizex)
+            self._getters.park(None, sizex, None, False, self)
         except ParkTimeout:
             raise Empty from None  # interpreter shutdown: cannot wait
         if sizex():
@@ -253,7 +253,7 @@ class LightQueue:
         """
         while True:
             try:
-                done = line.park(deadline, attempt, None, front)
+                done = line.park(deadline, attempt, None, front, self)
             except ParkTimeout:
                 raise exc_class from None  # timed out (or the interpreter is shutting down)
             if done is None:  # woken: our turn to try
@@ -296,7 +296,7 @@ class Queue(LightQueue):
         deadline = None if timeout is None else monotonic() + timeout
         while self._tasks:
             try:
-                self._joiners.park(deadline, self._all_done)
+                self._joiners.park(deadline, self._all_done, None, False, self)
             except ParkTimeout:
                 return not self._tasks  # timed out (or the interpreter is shutting down)
         return True

@@ -269,7 +269,7 @@ class _Slots:
 
     def wait_free(self):
         while self.used >= self.size:
-            self._freed.park()
+            self._freed.park(None, None, None, False, self)
 
     def spawn(self, fn, *args):
         self.used += 1
@@ -425,7 +425,7 @@ class StreamServer:
         self.start()
         try:
             while not self._closed:
-                self._stopped.park()
+                self._stopped.park(None, None, None, False, self)
         except (KeyboardInterrupt, SystemExit):
             self.stop(stop_timeout)
             raise
@@ -485,7 +485,7 @@ class StreamServer:
         me = getcurrent()
         while self._conns and not (len(self._conns) == 1 and me in self._conns):
             try:
-                self._drained.park(deadline)
+                self._drained.park(deadline, None, None, False, self)
             except ParkTimeout:
                 return
 
