@@ -56,7 +56,7 @@ from fasthub.queue import Empty, Full, LifoQueue, LightQueue, PriorityQueue, Que
 from fasthub.pool import GreenPile, GreenPool
 
 # Monkey patching (importing the patcher also arms the hub reset in a fork()ed child).
-from fasthub.patcher import monkey_patch, patched
+from fasthub.patcher import import_patched, monkey_patch, patched
 
 # Servers (eventlet's convenience names and gevent's StreamServer).
 from fasthub.server import StreamServer
@@ -80,7 +80,7 @@ __all__ = [
     "RLock", "Condition", "Queue", "LifoQueue", "PriorityQueue", "LightQueue", "Empty", "Full",
     "GreenPool", "GreenPile",
     # monkey patching
-    "monkey_patch", "patched",
+    "monkey_patch", "patched", "import_patched",
     # servers
     "StreamServer", "listen", "connect", "serve", "StopServe", "wrap_ssl",
 ]
