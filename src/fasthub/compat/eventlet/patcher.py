@@ -1,0 +1,113 @@
+"""``eventlet.patcher``: monkey_patch, import_patched, inject, original, is_monkey_patched.
+
+``monkey_patch(**on)`` takes eventlet's keywords and patches eventlet's groups with fasthub's green
+modules: ``socket`` (socket, DNS, ssl), ``select`` (select, selectors), ``thread`` (_thread,
+threading, queue), ``time``, ``os``, ``subprocess``. ``psycopg`` is covered by fasthub's socket
+patching (its C drivers get a wait callback); ``MySQLdb`` and ``builtins`` are accepted and do
+nothing. As in eventlet, naming some keywords True patches only those, naming some False patches
+all the others, and ``signal`` is left alone.
+"""
+
+import sys
+
+from fasthub import patcher as _patcher
+
+__all__ = ["inject", "import_patched", "monkey_patch", "is_monkey_patched", "original",
+           "patch_function", "slurp_properties"]
+
+# eventlet keyword -> fasthub monkey_patch() groups.
+_GROUPS = {
+    "socket": ("socket", "dns", "ssl"),
+    "select": ("select", "selectors"),
+    "thread": ("thread", "queue"),
+    "time": ("time",),
+    "os": ("os",),
+    "subprocess": ("subprocess",),
+    "psycopg": ("socket",),
+    "MySQLdb": (),
+    "builtins": (),
+    "__builtin__": (),
+}
+_EXCLUDE = {"__builtins__", "__file__", "__name__"}
+
+
+def monkey_patch(**on):
+    """Make the stdlib green, eventlet's way (see the module docstring)."""
+    on.pop("all", None)
+    unknown = set(on) - set(_GROUPS)
+    if unknown:
+        raise TypeError(f"monkey_patch() got unexpected keyword(s) {sorted(unknown)}; eventlet's "
+                        f"are {', '.join(k for k in _GROUPS if k != '__builtin__')}")
+    if any(on.values()):
+        chosen = [k for k, v in on.items() if v]
+    else:
+        chosen = [k for k in _GROUPS if on.get(k, True)]
+    groups = {g for key in chosen for g in _GROUPS[key]}
+    if groups:
+        _patcher.monkey_patch(**{g: True for g in sorted(groups)})
+
+
+def is_monkey_patched(module):
+    """True if ``module`` (a name or a module object) was patched."""
+    name = getattr(module, "__name__", module)
+    return _patcher.is_monkey_patched(name)
+
+
+def original(modname):
+    """The module ``modname`` with its original, unpatched attributes."""
+    return _patcher.original(modname)
+
+
+def import_patched(module_name, *additional_modules, **kw_additional_modules):
+    """A green copy of ``module_name`` (fasthub.import_patched), executed with the extra
+    ``(name, module)`` pairs in place as well; sys.modules is left as it was."""
+    extra = dict(additional_modules)
+    extra.update(kw_additional_modules)
+    return _patcher.import_patched(module_name, extra=extra or None)
+
+
+def inject(module_name, new_globals, *additional_modules):
+    """Execute a green copy of ``module_name`` (with ``additional_modules``, ``(name, module)``
+    pairs, in place) and copy its attributes into ``new_globals`` if given; returns the copy."""
+    module = import_patched(module_name, *additional_modules)
+    if new_globals is not None:
+        new_globals.update({k: v for k, v in vars(module).items() if k not in _EXCLUDE})
+    return module
+
+
+def patch_function(func, *additional_modules):
+    """Wrap ``func`` so that while it runs, sys.modules maps each ``(name, module)`` pair (default:
+    fasthub's green socket, select, thread and time) to the given module."""
+    import functools
+
+    if not additional_modules:
+        import fasthub.green._thread as thread
+        import fasthub.green.select as select
+        import fasthub.green.socket as socket
+        import fasthub.green.time as time
+        additional_modules = (("socket", socket), ("select", select), ("_thread", thread),
+                              ("time", time))
+    missing = object()
+
+    @functools.wraps(func)
+    def patched(*args, **kwargs):
+        saved = {name: sys.modules.get(name, missing) for name, _ in additional_modules}
+        sys.modules.update(dict(additional_modules))
+        try:
+            return func(*args, **kwargs)
+        finally:
+            for name, module in saved.items():
+                if module is missing:
+                    sys.modules.pop(name, None)
+                else:
+                    sys.modules[name] = module
+
+    return patched
+
+
+def slurp_properties(source, destination, ignore=(), srckeys=None):
+    """Copy the public attributes of ``source`` into the dict ``destination``."""
+    if srckeys is None:
+        srckeys = source.__all__ if hasattr(source, "__all__") else dir(source)
+    destination.update({name: getattr(source, name) for name in srckeys
+                        if not (name.startswith("__") or name in ignore)})
