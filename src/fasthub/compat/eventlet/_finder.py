@@ -38,7 +38,13 @@ REDIRECTS = {
 
 
 def target_of(name):
-    """The fasthub module that stands for the eventlet module ``name`` (None: not eventlet's)."""
+    """The fasthub module that stands for the eventlet module ``name`` (None: not eventlet's).
+
+    Also answers ``fasthub.compat.eventlet.green.socket`` and the like: ``from eventlet.green import
+    socket`` imports the submodule under the package's own ``__name__``."""
+    if name.startswith(_PACKAGE + "."):
+        target = target_of("eventlet" + name[len(_PACKAGE):])
+        return None if target is None or target.startswith(_PACKAGE) else target
     if name != "eventlet" and not name.startswith("eventlet."):
         return None
     parts = name.split(".")

@@ -10,7 +10,28 @@ from fasthub.green import ssl as _gssl
 __all__ = ["GreenSocket", "GreenPipe", "shutdown_safe", "SOCKET_BLOCKING", "SOCKET_CLOSED",
            "CONNECT_ERR", "CONNECT_SUCCESS", "set_nonblocking"]
 
-GreenSocket = _gsocket.socket
+
+
+class GreenSocket(_gsocket.socket):
+    """fasthub's green socket; ``GreenSocket(sock)`` also takes over an existing socket object
+    (its fd and timeout), as eventlet's does."""
+
+    __slots__ = ()
+
+    def __init__(self, family=_gsocket.AF_INET, *args, **kwargs):
+        if hasattr(family, "fileno") and not isinstance(family, int):
+            sock = family
+            timeout = sock.gettimeout()
+            super().__init__(sock.family, sock.type, sock.proto, fileno=sock.detach())
+            self.settimeout(timeout)
+            return
+        super().__init__(family, *args, **kwargs)
+
+    @property
+    def fd(self):
+        """eventlet's underlying socket: the green socket itself."""
+        return self
+
 GreenSSLSocket = _gssl.SSLSocket
 
 SOCKET_BLOCKING = {errno.EAGAIN, errno.EWOULDBLOCK}
