@@ -89,9 +89,18 @@ def server(sock, site, log=None, environ=None, max_size=None,
     """Serve ``site`` on the listening socket ``sock`` until stopped (eventlet's signature).
 
     See ``fasthub.wsgi.server`` for each parameter; the access log (to ``log``, default stderr)
-    uses eventlet's format."""
-    return _wsgi.server(sock, ascii_str_bodies(site), log=log if log is not None else sys.stderr,
-                        environ=environ, max_size=max_size, server_event=server_event,
-                        log_x_forwarded_for=log_x_forwarded_for, custom_pool=custom_pool,
-                        keepalive=keepalive, log_output=log_output, log_format=log_format,
-                        url_length_limit=url_length_limit, socket_timeout=socket_timeout)
+    uses eventlet's format. As in eventlet, KeyboardInterrupt or SystemExit raised into the
+    serving green thread stops the server and returns, and the listening socket is closed."""
+    try:
+        _wsgi.server(sock, ascii_str_bodies(site), log=log if log is not None else sys.stderr,
+                     environ=environ, max_size=max_size, server_event=server_event,
+                     log_x_forwarded_for=log_x_forwarded_for, custom_pool=custom_pool,
+                     keepalive=keepalive, log_output=log_output, log_format=log_format,
+                     url_length_limit=url_length_limit, socket_timeout=socket_timeout)
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        try:
+            sock.close()
+        except OSError:
+            pass

@@ -1,6 +1,6 @@
 """The judge of the eventlet alias: eventlet's own test suite, run on fasthub.
 
-    python tests/eventlet/run.py [--fresh-reference] [-k EXPR] [--file NAME ...] [-v]
+    python tests/eventlet_compat/run.py [--fresh-reference] [-k EXPR] [--file NAME ...] [-v]
 
 1. Downloads eventlet's sdist (EVENTLET_VERSION) from PyPI with pip, once, into a cache directory
    (FASTHUB_EVENTLET_CACHE, default ~/.cache/fasthub), and takes its tests/ directory. Nothing of
