@@ -38,6 +38,7 @@ Known differences that remain (the alias cannot follow eventlet there):
 
 import greenlet as _greenlet
 
+from fasthub.compat.eventlet import _finder
 from fasthub.compat.eventlet._finder import install, installed, uninstall
 from fasthub.compat.eventlet import (convenience, event, greenpool, greenthread, patcher, queue,
                                      semaphore, timeout)
@@ -77,3 +78,5 @@ wrap_is_timeout = timeout.wrap_is_timeout
 is_timeout = timeout.is_timeout
 
 getcurrent = _greenlet.getcurrent
+
+__getattr__ = _finder.submodule_getattr("eventlet")

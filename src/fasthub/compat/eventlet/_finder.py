@@ -126,3 +126,18 @@ def uninstall():
         sys.meta_path.remove(_finder)
     for name in [n for n in sys.modules if n == "eventlet" or n.startswith("eventlet.")]:
         del sys.modules[name]
+
+
+def submodule_getattr(eventlet_package):
+    """A PEP 562 ``__getattr__`` for an alias package: ``eventlet.green.socket`` (an attribute,
+    without importing it first) imports the submodule, as eventlet's eager imports make it work."""
+
+    def __getattr__(name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        target = target_of(f"{eventlet_package}.{name}")
+        if target is not None and importlib.util.find_spec(target) is not None:
+            return importlib.import_module(target)
+        raise AttributeError(f"module {eventlet_package!r} has no attribute {name!r}")
+
+    return __getattr__
