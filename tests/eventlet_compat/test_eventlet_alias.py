@@ -1,7 +1,7 @@
 """fasthub.compat.eventlet: the finder, and each place where the alias follows eventlet rather than
 fasthub (channels, Event, semaphores, str WSGI bodies, backdoor addresses, green.zmq)."""
 
-import http.client
+import io
 import socket
 import subprocess
 import sys
@@ -110,7 +110,7 @@ def test_wsgi_encodes_str_bodies_as_ascii():
             return ["caf\u00e9"]
         return ["str ", b"and bytes"]
 
-    server = fasthub.spawn(wsgi.server, listener, app, log_output=False, log=open("/dev/null", "w"))
+    server = fasthub.spawn(wsgi.server, listener, app, log_output=False, log=io.StringIO())
     from fasthub.green.http import client
     try:
         conn = client.HTTPConnection("127.0.0.1", port, timeout=10)

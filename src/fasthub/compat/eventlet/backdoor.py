@@ -72,8 +72,8 @@ class SocketConsole(code.InteractiveConsole):
                   "fasthub backdoor (eventlet alias). Type exit() or Ctrl-D to leave.")
         try:
             self.interact(banner=banner, exitmsg="")
-        except SystemExit:
-            pass
+        except (SystemExit, OSError):
+            pass  # exit(), or the client went away (a broken pipe ends only this console)
         finally:
             try:
                 self.reader.close()
