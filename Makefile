@@ -63,7 +63,8 @@ wheel: $(VENV)/.ready
 	$(PYTHON) -m venv .venv-wheel
 	.venv-wheel/bin/pip install -q pytest pytest-timeout wheelhouse/fasthub-*.whl
 	cd tests && ../.venv-wheel/bin/python -c "import fasthub, sys; assert 'site-packages' in fasthub.__file__, fasthub.__file__; print('testing', fasthub.__file__)"
-	.venv-wheel/bin/python -m pytest -q -p no:cacheprovider --rootdir=. -c pyproject.toml tests
+	.venv-wheel/bin/python -m pytest -q -p no:cacheprovider --rootdir=. -c pyproject.toml tests \
+	    --ignore=tests/integrations --ignore=tests/apps   # no services or frameworks in that venv
 
 # Debug build: Cython annotations, line tracing, -DFASTHUB_DEBUG.
 debug: $(VENV)/.ready
