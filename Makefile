@@ -19,7 +19,7 @@ $(VENV)/.ready: pyproject.toml setup.py scripts/system-deps.sh
 
 venv: $(VENV)/.ready
 
-# Compile the extensions in place (src/fasthub/*.so) and register src/ with the venv.
+# Compile the extensions in place (src/fasthub/core/*.so) and register src/ with the venv.
 build: $(VENV)/.ready
 	$(PY) setup.py -q build_ext --inplace
 	$(PY) -m pip install -q --no-build-isolation -e .
@@ -71,7 +71,7 @@ debug: $(VENV)/.ready
 	FASTHUB_DEBUG_BUILD=1 $(PY) setup.py -q build_ext --inplace --force
 
 clean:
-	rm -rf build dist wheelhouse src/*.egg-info src/fasthub/*.c src/fasthub/*.so src/fasthub/*.html
+	rm -rf build dist wheelhouse src/*.egg-info src/fasthub/core/*.c src/fasthub/core/*.so src/fasthub/core/*.html
 
 # CPython's own regression tests for the patched modules, run under fasthub.monkey_patch() on every
 # supported CPython (each in the .venv-X.Y that test-all uses); fails on an unexpected failure or on

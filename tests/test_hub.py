@@ -14,7 +14,7 @@ import fasthub
 from fasthub import (
     BlockingInHubError, ConcurrentUseError, FdClosedError, LoopExit, Waiter, get_hub, sleep, spawn,
 )
-from fasthub._hub import Hub
+from fasthub.core._hub import Hub
 
 
 @pytest.fixture
@@ -426,7 +426,7 @@ def test_an_exception_from_a_signal_handler_interrupts_the_main_wait(hub):
 
 
 def test_notify_close_in_a_thread_without_a_hub_creates_none():
-    from fasthub._hub import get_hub_if_exists
+    from fasthub.core._hub import get_hub_if_exists
 
     seen = []
 

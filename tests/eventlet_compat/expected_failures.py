@@ -26,19 +26,19 @@ FAILURES = {
     'backdoor_test.BackdoorTest.test_server_on_unix_socket':
         'eventlet backdoor banner/prompt format [tes...]',
     'convenience_test.TestServe.test_excepting_server':
-        'eventlet.serve/listen details fasthub.convenience handles differently [tests.Te...]',
+        'eventlet.serve/listen details fasthub.web.convenience handles differently [tests.Te...]',
     'convenience_test.TestServe.test_excepting_server_already_closed':
-        'eventlet.serve/listen details fasthub.convenience handles differently',
+        'eventlet.serve/listen details fasthub.web.convenience handles differently',
     'convenience_test.TestServe.test_exiting_server':
-        'eventlet.serve/listen details fasthub.convenience handles differently [Connection...]',
+        'eventlet.serve/listen details fasthub.web.convenience handles differently [Connection...]',
     'convenience_test.TestServe.test_wrap_ssl':
-        'eventlet.serve/listen details fasthub.convenience handles differently [ValueError: chec...]',
+        'eventlet.serve/listen details fasthub.web.convenience handles differently [ValueError: chec...]',
     'convenience_test.test_reuse_random_port_warning':
-        'eventlet.serve/listen details fasthub.convenience handles differently [assert 0 == 1]',
+        'eventlet.serve/listen details fasthub.web.convenience handles differently [assert 0 == 1]',
     'convenience_test.test_reuseport_oserror':
-        "eventlet.serve/listen details fasthub.convenience handles differently [AttributeError: 's...]",
+        "eventlet.serve/listen details fasthub.web.convenience handles differently [AttributeError: 's...]",
     'convenience_test.test_socket_reuse':
-        'eventlet.serve/listen details fasthub.convenience handles differently [OSError: [Errno 98] Add...]',
+        'eventlet.serve/listen details fasthub.web.convenience handles differently [OSError: [Errno 98] Add...]',
     'dagpool_test.test_check_no_suspend':
         'eventlet.dagpool is not provided by the alias [not reached: the module did not run to this test]',
     'dagpool_test.test_getitem':

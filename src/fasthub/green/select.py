@@ -17,11 +17,11 @@ call that actually waits; green sockets, the hot path, never come here.
 import errno as _errno
 import select as _std
 
-from fasthub._hub import Waiter as _Waiter
-from fasthub._hub import get_hub as _get_hub
-from fasthub._hub import monotonic as _monotonic
-from fasthub._hub import notify_close as _notify_close
-from fasthub._hub import sleep as _sleep
+from fasthub.core._hub import Waiter as _Waiter
+from fasthub.core._hub import get_hub as _get_hub
+from fasthub.core._hub import monotonic as _monotonic
+from fasthub.core._hub import notify_close as _notify_close
+from fasthub.core._hub import sleep as _sleep
 
 for _name in dir(_std):
     if not (_name.startswith("__") and _name.endswith("__")):

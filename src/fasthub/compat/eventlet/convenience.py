@@ -1,6 +1,6 @@
 """``eventlet.convenience``: listen, connect, serve, StopServe and wrap_ssl are fasthub's."""
 
-from fasthub.convenience import StopServe, connect, listen, serve, wrap_ssl
+from fasthub.web.convenience import StopServe, connect, listen, serve, wrap_ssl
 
 __all__ = ["connect", "listen", "serve", "StopServe", "wrap_ssl", "ReuseRandomPortWarning",
            "ReusePortUnavailableWarning"]

@@ -11,7 +11,7 @@ import time
 
 from fasthub.compat.eventlet import tpool
 from fasthub.compat.eventlet.pools import Pool
-from fasthub.timeout import Timeout
+from fasthub.sync.timeout import Timeout
 
 __all__ = ["ConnectionPool", "TpooledConnectionPool", "RawConnectionPool", "ConnectTimeout",
            "DatabaseConnector", "GenericConnectionWrapper", "PooledConnectionWrapper",

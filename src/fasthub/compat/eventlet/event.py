@@ -5,7 +5,7 @@ an exception sent with ``send_exception``), or None when its ``timeout`` passes;
 second time and ``reset()`` of a fresh Event raise AssertionError.
 """
 
-from fasthub.event import AsyncResult
+from fasthub.sync.event import AsyncResult
 
 __all__ = ["Event"]
 

@@ -9,7 +9,7 @@ import greenlet as _greenlet
 
 import fasthub
 from fasthub import GreenThread, sleep, spawn, spawn_after, spawn_n
-from fasthub.timeout import Timeout
+from fasthub.sync.timeout import Timeout
 
 __all__ = ["getcurrent", "sleep", "spawn", "spawn_n", "kill", "spawn_after", "spawn_after_local",
            "GreenThread"]

@@ -8,8 +8,8 @@ or a negative one is unbounded; a positive one bounds the queue as usual.
 
 from queue import Empty, Full
 
-from fasthub import queue as _q
-from fasthub.event import Event as _Event
+from fasthub.sync import queue as _q
+from fasthub.sync.event import Event as _Event
 
 __all__ = ["Queue", "PriorityQueue", "LifoQueue", "LightQueue", "Full", "Empty"]
 

@@ -5,7 +5,7 @@ eventlet's interface: ``acquire(blocking=True, timeout=None)`` returns True or F
 ``bounded()``; context manager.
 """
 
-from fasthub import locks as _locks
+from fasthub.sync import locks as _locks
 
 __all__ = ["Semaphore", "BoundedSemaphore", "CappedSemaphore"]
 

@@ -1,7 +1,7 @@
 """``eventlet.timeout``: fasthub's Timeout (``with Timeout(s): ...``, ``Timeout(s, False)`` for a
 silent exit, ``cancel()``, ``pending``), plus eventlet's is_timeout helpers."""
 
-from fasthub.timeout import Timeout, with_timeout
+from fasthub.sync.timeout import Timeout, with_timeout
 
 __all__ = ["Timeout", "with_timeout", "wrap_is_timeout", "is_timeout"]
 

@@ -11,9 +11,8 @@ import threading as _threading
 from email.utils import formatdate
 
 from fasthub import wsgi as _wsgi
-from fasthub.wsgi import (ALREADY_HANDLED, DEFAULT_LOG_FORMAT, DEFAULT_MAX_HTTP_VERSION,
-                          DEFAULT_MAX_SIMULTANEOUS_REQUESTS, MAX_HEADER_LINE, MAX_REQUEST_LINE,
-                          MAX_TOTAL_HEADER_SIZE, Input)
+from fasthub.wsgi import (ALREADY_HANDLED, DEFAULT_LOG_FORMAT, DEFAULT_MAX_SIMULTANEOUS_REQUESTS,
+                          MAX_HEADER_LINE, MAX_REQUEST_LINE, MAX_TOTAL_HEADER_SIZE, Input)
 
 __all__ = ["server", "format_date_time", "ALREADY_HANDLED", "Input", "DEFAULT_LOG_FORMAT",
            "DEFAULT_MAX_SIMULTANEOUS_REQUESTS", "MAX_REQUEST_LINE", "MAX_HEADER_LINE",
@@ -22,6 +21,7 @@ __all__ = ["server", "format_date_time", "ALREADY_HANDLED", "Input", "DEFAULT_LO
 # eventlet's per-request flag; fasthub marks taken-over connections itself.
 WSGI_LOCAL = _threading.local()
 BROKEN_SOCK = {32, 54, 104, 10053, 10054}
+DEFAULT_MAX_HTTP_VERSION = "HTTP/1.1"   # accepted by server(); fasthub always speaks HTTP/1.1
 
 
 class ChunkReadError(ValueError):
