@@ -18,9 +18,7 @@ _PACKAGE = __name__.rpartition(".")[0]           # fasthub.compat.eventlet
 # eventlet module name (or package prefix) -> fasthub module. Longest prefix wins; anything not
 # listed maps eventlet.X to fasthub.compat.eventlet.X.
 REDIRECTS = {
-    "eventlet.green.socket": "fasthub.green.socket",
     "eventlet.green.ssl": "fasthub.green.ssl",
-    "eventlet.green.select": "fasthub.green.select",
     "eventlet.green.selectors": "fasthub.green.selectors",
     "eventlet.green.time": "fasthub.green.time",
     "eventlet.green.threading": "fasthub.green.threading",

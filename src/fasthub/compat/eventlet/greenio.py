@@ -2,7 +2,8 @@
 SSL and the errno sets eventlet code imports from here."""
 
 import errno
-import os as _os
+import io
+import os as os_
 
 from fasthub.green import socket as _gsocket
 from fasthub.green import ssl as _gssl
@@ -45,7 +46,7 @@ def set_nonblocking(fd):
     if hasattr(fd, "setblocking"):
         fd.setblocking(False)
     else:
-        _os.set_blocking(fd.fileno() if hasattr(fd, "fileno") else fd, False)
+        os_.set_blocking(fd.fileno() if hasattr(fd, "fileno") else fd, False)
 
 
 def shutdown_safe(sock):
@@ -59,58 +60,104 @@ def shutdown_safe(sock):
             raise
 
 
+def _flags(mode):
+    if "+" in mode:
+        flags = os_.O_RDWR
+    elif "r" in mode:
+        flags = os_.O_RDONLY
+    else:
+        flags = os_.O_WRONLY
+    if "w" in mode:
+        flags |= os_.O_CREAT | os_.O_TRUNC
+    elif "a" in mode:
+        flags |= os_.O_CREAT | os_.O_APPEND
+    elif "x" in mode:
+        flags |= os_.O_CREAT | os_.O_EXCL
+    return flags
+
+
+class GreenFileIO(io.RawIOBase):
+    """A raw file over an fd (a pipe, a FIFO, a file) whose reads and writes park only the calling
+    green thread when the fd is not ready (fasthub's green ``os.read``/``os.write``)."""
+
+    def __init__(self, name, mode="r", closefd=True, opener=None):
+        if isinstance(name, int):
+            fd = name
+        else:
+            fd = opener(name, _flags(mode)) if opener else os_.open(name, _flags(mode), 0o666)
+        self._fd = fd
+        self._closefd = closefd
+        self.name = name
+        self.mode = mode
+        self._readable = "r" in mode or "+" in mode
+        self._writable = any(c in mode for c in "wax+")
+        os_.set_blocking(fd, False)
+
+    def readable(self):
+        return self._readable
+
+    def writable(self):
+        return self._writable
+
+    def seekable(self):
+        try:
+            os_.lseek(self._fd, 0, os_.SEEK_CUR)
+        except OSError:
+            return False
+        return True
+
+    def fileno(self):
+        return self._fd
+
+    def readinto(self, buf):
+        from fasthub.green import os as gos
+        data = gos.read(self._fd, len(buf))
+        buf[:len(data)] = data
+        return len(data)
+
+    def write(self, data):
+        from fasthub.green import os as gos
+        return gos.write(self._fd, data)
+
+    def seek(self, offset, whence=os_.SEEK_SET):
+        return os_.lseek(self._fd, offset, whence)
+
+    def tell(self):
+        return os_.lseek(self._fd, 0, os_.SEEK_CUR)
+
+    def truncate(self, size=None):
+        if size is None:
+            size = self.tell()
+        os_.ftruncate(self._fd, size)
+        return size
+
+    def close(self):
+        if not self.closed and self._closefd:
+            os_.close(self._fd)
+        super().close()
+
+
 def GreenPipe(name, mode="r", buffering=-1, encoding=None, errors=None, newline=None,
               closefd=True, opener=None):
-    """A file object for a pipe or fd whose reads and writes park only the calling green thread
-    (fasthub's green ``os.read``/``os.write`` under a buffered file)."""
-    import io
-    from fasthub.green import os as gos
-
-    if isinstance(name, int):
-        fd = name
-    elif hasattr(name, "fileno"):
-        fd = name.fileno()
+    """``open()`` for pipes and fds: a buffered (or text) file over a GreenFileIO. ``name`` may be
+    a path, an fd, or an object with fileno() (its fd is shared, not closed)."""
+    if hasattr(name, "fileno") and not isinstance(name, int):
+        name = name.fileno()
         closefd = False
-    else:
-        fd = _os.open(name, _os.O_RDWR if "+" in mode else (_os.O_WRONLY if "w" in mode else
-                                                          _os.O_RDONLY))
-    _os.set_blocking(fd, False)
-
-    class _Raw(io.RawIOBase):
-        def readable(self):
-            return "r" in mode or "+" in mode
-
-        def writable(self):
-            return "w" in mode or "a" in mode or "+" in mode
-
-        def readinto(self, buf):
-            data = gos.read(fd, len(buf))
-            buf[:len(data)] = data
-            return len(data)
-
-        def write(self, data):
-            return gos.write(fd, data)
-
-        def fileno(self):
-            return fd
-
-        def close(self):
-            if not self.closed and closefd:
-                _os.close(fd)
-            super().close()
-
-    raw = _Raw()
+    raw = GreenFileIO(name, mode.replace("t", ""), closefd, opener)
     binary = "b" in mode
     if buffering == 0 and binary:
         return raw
-    size = io.DEFAULT_BUFFER_SIZE if buffering in (-1, 1, 0) else buffering
+    size = io.DEFAULT_BUFFER_SIZE if buffering in (-1, 0, 1) else buffering
     if raw.readable() and raw.writable():
-        buffered = io.BufferedRWPair(raw, raw, size)
+        buffered = io.BufferedRandom(raw, size) if raw.seekable() else io.BufferedRWPair(raw, raw, size)
     elif raw.writable():
         buffered = io.BufferedWriter(raw, size)
     else:
         buffered = io.BufferedReader(raw, size)
     if binary:
         return buffered
-    return io.TextIOWrapper(buffered, encoding=encoding, errors=errors, newline=newline,
-                            line_buffering=buffering == 1 or raw.writable())
+    text = io.TextIOWrapper(buffered, encoding=encoding, errors=errors, newline=newline,
+                            line_buffering=buffering == 1)
+    text.mode = mode
+    return text

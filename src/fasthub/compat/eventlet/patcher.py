@@ -31,26 +31,53 @@ _GROUPS = {
 _EXCLUDE = {"__builtins__", "__file__", "__name__"}
 
 
+#: eventlet's record of what monkey_patch() patched: {keyword: True}.
+already_patched = {}
+
+
+def _available(module_name):
+    import importlib.util
+    try:
+        return importlib.util.find_spec(module_name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def monkey_patch(**on):
     """Make the stdlib green, eventlet's way (see the module docstring)."""
-    on.pop("all", None)
+    default_on = on.pop("all", None)
     unknown = set(on) - set(_GROUPS)
     if unknown:
-        raise TypeError(f"monkey_patch() got unexpected keyword(s) {sorted(unknown)}; eventlet's "
-                        f"are {', '.join(k for k in _GROUPS if k != '__builtin__')}")
-    if any(on.values()):
-        chosen = [k for k, v in on.items() if v]
-    else:
-        chosen = [k for k in _GROUPS if on.get(k, True)]
+        raise TypeError(f"monkey_patch() got an unexpected keyword argument {sorted(unknown)[0]!r}; "
+                        f"eventlet's are {', '.join(k for k in _GROUPS if k != '__builtin__')}")
+    if default_on is None:
+        default_on = True not in on.values()
+    for key in _GROUPS:
+        on.setdefault(key, default_on and key not in ("MySQLdb", "builtins", "__builtin__"))
+    chosen = [k for k in _GROUPS if on[k] and k not in already_patched]
+    if "psycopg" in chosen and not _available("psycopg2"):
+        chosen.remove("psycopg")
+    if "MySQLdb" in chosen and not _available("MySQLdb"):
+        chosen.remove("MySQLdb")
     groups = {g for key in chosen for g in _GROUPS[key]}
     if groups:
         _patcher.monkey_patch(**{g: True for g in sorted(groups)})
+    for key in chosen:
+        already_patched[key] = True
+    if "thread" in chosen:
+        # eventlet's green threading makes the old camelCase name its own current_thread (without
+        # the stdlib's DeprecationWarning); code written for eventlet calls it freely.
+        import threading
+        threading.currentThread = threading.current_thread
 
 
 def is_monkey_patched(module):
-    """True if ``module`` (a name or a module object) was patched."""
+    """True if monkey_patch() patched ``module`` (an eventlet keyword such as 'socket' or
+    'thread', or a module object or name)."""
     name = getattr(module, "__name__", module)
-    return _patcher.is_monkey_patched(name)
+    if name in already_patched:
+        return True
+    return _patcher.is_monkey_patched(name) and name not in _GROUPS
 
 
 def original(modname):

@@ -80,10 +80,8 @@ class _ChannelMixin:
         return 0 if self._channel else super().qsize()
 
     def empty(self):
-        """True if get() would block (always, for a channel with no putter)."""
-        if self._channel:
-            return not super().qsize()
-        return super().empty()
+        """True if the queue holds no item (always, for a channel: its putters hold theirs)."""
+        return True if self._channel else super().empty()
 
     def full(self):
         """True if put() would block (always, for a channel)."""

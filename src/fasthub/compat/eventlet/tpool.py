@@ -30,3 +30,33 @@ if "EVENTLET_THREADPOOL_SIZE" in os.environ and "FASTHUB_THREADPOOL_SIZE" not in
                          f"{os.environ['EVENTLET_THREADPOOL_SIZE']!r}") from None
     if _size > 0:
         set_num_threads(_size)
+
+
+class Proxy(Proxy):
+    """fasthub.tpool.Proxy with eventlet's extras: ``str()`` is the wrapped object's, and calling a
+    proxied callable wraps the result when ``'__call__'`` is in ``autowrap_names``."""
+
+    def __call__(self, *args, **kwargs):
+        result = super().__call__(*args, **kwargs)
+        if "__call__" in self._autowrap_names and not isinstance(result, Proxy):
+            return Proxy(result, self._autowrap, self._autowrap_names)
+        return result
+
+    def _wrap(self, value, name=None):
+        wrapped = super()._wrap(value, name)
+        if type(wrapped) is _tpool.Proxy:
+            return Proxy(wrapped._obj, self._autowrap, self._autowrap_names)
+        return wrapped
+
+    def __str__(self):
+        return str(self._obj)
+
+    def __repr__(self):
+        return repr(self._obj)
+
+
+def __getattr__(name):
+    # eventlet's tests and tools read the pool size from tpool._nthreads.
+    if name == "_nthreads":
+        return _tpool.get_num_threads()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

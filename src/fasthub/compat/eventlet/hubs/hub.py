@@ -50,6 +50,7 @@ class Hub:
         self.debug_exceptions = True
         self.debug_blocking = False
         self.debug_blocking_resolution = 1
+        self._aborted = False
 
     @property
     def greenlet(self):
@@ -58,11 +59,18 @@ class Hub:
 
     @property
     def running(self):
-        return not self._hub.dead and bool(self._hub)
+        """False after abort() until the hub is used again (eventlet's flag)."""
+        return not self._aborted and not self._hub.dead
+
+    @property
+    def timers_canceled(self):
+        """Cancelled timers still in the heap (fasthub compacts it when they are over half)."""
+        return self._hub.timers.dead
 
     def add(self, evtype, fileno, cb, tb, mark_as_closed):
         """Call ``cb(fileno)`` in the hub whenever ``fileno`` is ready for ``evtype`` (READ or
         WRITE), until remove(); one listener per fd and direction (a second raises)."""
+        self._aborted = False
         listener = FdListener(evtype, fileno, cb, tb, mark_as_closed)
         register = self._hub.add_reader if evtype == READ else self._hub.add_writer
         listener._listener = register(fileno, lambda: listener.cb(fileno))
@@ -97,11 +105,22 @@ class Hub:
 
     def schedule_call_global(self, seconds, cb, *args, **kwargs):
         """Run ``cb(*args, **kwargs)`` in the hub after ``seconds``; returns a timer with cancel()."""
+        self._aborted = False
         if kwargs:
             return self._hub.call_later(seconds, lambda: cb(*args, **kwargs))
         return self._hub.call_later(seconds, cb, *args)
 
-    schedule_call_local = schedule_call_global
+    def schedule_call_local(self, seconds, cb, *args, **kwargs):
+        """Like schedule_call_global(), but the call is dropped if the green thread that scheduled
+        it has finished by then."""
+        owner = fasthub.getcurrent()
+
+        def call():
+            if getattr(owner, "dead", False):
+                return
+            cb(*args, **kwargs)
+
+        return self._hub.call_later(seconds, call)
 
     def switch(self):
         """Switch to the hub; returns what the greenlet is later switched back with."""
@@ -112,7 +131,15 @@ class Hub:
         fasthub.sleep(0)
 
     def abort(self, wait=False):
-        """eventlet stops its loop; fasthub's hub stops by itself when nothing is left to do."""
+        """eventlet stops its loop; fasthub's hub stops by itself when nothing is left to do, so
+        this only clears ``running``."""
+        self._aborted = True
+
+    def set_debug_listeners(self, value):
+        """Accepted (fasthub does not record listener registration stacks)."""
+
+    def set_timer_exceptions(self, value):
+        """Accepted (fasthub's hub always reports exceptions raised by timers)."""
 
     def clock(self):
         """The hub's monotonic clock."""
@@ -130,9 +157,8 @@ class Hub:
         return self.get_readers() + self.get_writers()
 
     def get_timers_count(self):
-        """Timers scheduled and not yet run or cancelled."""
-        timers = self._hub.timers
-        return len(timers) - timers.dead
+        """Timers in the hub's heap (cancelled ones not yet dropped included, as eventlet counts)."""
+        return len(self._hub.timers)
 
     def squelch_exception(self, fileno, exc_info):
         """eventlet reports errors of listeners here; fasthub's hub reports them itself."""
