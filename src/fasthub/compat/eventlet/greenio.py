@@ -17,7 +17,6 @@ class GreenSocket(_gsocket.socket):
     """fasthub's green socket; ``GreenSocket(sock)`` also takes over an existing socket object
     (its fd and timeout), as eventlet's does."""
 
-    __slots__ = ()
 
     def __init__(self, family=_gsocket.AF_INET, *args, **kwargs):
         if hasattr(family, "fileno") and not isinstance(family, int):
@@ -32,6 +31,27 @@ class GreenSocket(_gsocket.socket):
     def fd(self):
         """eventlet's underlying socket: the green socket itself."""
         return self
+
+    def accept(self):
+        """Wait for a connection; return ``(GreenSocket, address)``."""
+        conn, addr = super().accept()
+        timeout = conn.gettimeout()
+        green = GreenSocket(conn.family, conn.type, conn.proto, fileno=conn.detach())
+        green.settimeout(timeout)
+        return green, addr
+
+    # eventlet treats a connection reset by the peer like an orderly close: reads return EOF.
+    def recv(self, bufsize, flags=0):
+        try:
+            return super().recv(bufsize, flags)
+        except ConnectionResetError:
+            return b""
+
+    def recv_into(self, buffer, nbytes=0, flags=0):
+        try:
+            return super().recv_into(buffer, nbytes, flags)
+        except ConnectionResetError:
+            return 0
 
 GreenSSLSocket = _gssl.SSLSocket
 
