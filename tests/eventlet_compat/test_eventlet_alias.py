@@ -20,11 +20,14 @@ def test_import_eventlet_resolves_to_fasthub_in_a_fresh_process():
         "import fasthub.compat.eventlet as a; a.install()\n"
         "import eventlet, eventlet.green.socket, eventlet.green.urllib.request, eventlet.hubs\n"
         "from eventlet.green import threading, http\n"
-        "import fasthub.green.socket, fasthub.green.urllib.request\n"
+        "import eventlet.green.ssl, fasthub.green.socket, fasthub.green.ssl\n"
+        "import fasthub.green.urllib.request\n"
         "assert eventlet is a\n"
-        "assert eventlet.green.socket is fasthub.green.socket\n"
+        "assert eventlet.green.ssl is fasthub.green.ssl\n"
+        "assert issubclass(eventlet.green.socket.socket, fasthub.green.socket.socket)\n"
+        "assert eventlet.green.socket.socket().fd is not None\n"
         "assert eventlet.green.urllib.request is fasthub.green.urllib.request\n"
-        "assert eventlet.green.socket.__spec__.name == 'fasthub.green.socket'\n"
+        "assert eventlet.green.ssl.__spec__.name == 'fasthub.green.ssl'\n"
         "assert eventlet.spawn(lambda: 42).wait() == 42\n"
         "print('pass')\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
