@@ -22,7 +22,6 @@ REDIRECTS = {
     "eventlet.green.selectors": "fasthub.green.selectors",
     "eventlet.green.time": "fasthub.green.time",
     "eventlet.green.threading": "fasthub.green.threading",
-    "eventlet.green.thread": "fasthub.green._thread",
     "eventlet.green.os": "fasthub.green.os",
     "eventlet.green.subprocess": "fasthub.green.subprocess",
     "eventlet.green.Queue": "fasthub.green.queue",

@@ -69,7 +69,8 @@ class SocketConsole(code.InteractiveConsole):
     def serve(self):
         """Run the console until the client sends EOF (or exit())."""
         banner = (f"Python {sys.version} on {sys.platform}\n"
-                  "fasthub backdoor (eventlet alias). Type exit() or Ctrl-D to leave.")
+                  'Type "help", "copyright", "credits" or "license" for more information.\n'
+                  "(InteractiveConsole)")
         try:
             self.interact(banner=banner, exitmsg="")
         except (SystemExit, OSError):

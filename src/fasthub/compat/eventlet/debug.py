@@ -8,6 +8,7 @@ refused. The other switches are accepted: fasthub always reports hub exceptions.
 """
 
 import linecache
+import re
 import sys
 
 import fasthub
@@ -20,7 +21,8 @@ __all__ = ["spew", "unspew", "format_hub_listeners", "format_hub_timers", "hub_l
 
 
 class Spew:
-    """A trace function printing each executed line (with locals if ``show_values``)."""
+    """A trace function printing each executed line as ``module:lineno: source`` and, with
+    ``show_values``, ``name=value`` for each name of that line found in the frame."""
 
     def __init__(self, trace_names=None, show_values=True):
         self.trace_names = trace_names
@@ -29,17 +31,37 @@ class Spew:
     def __call__(self, frame, event, arg):
         if event != "line":
             return self
-        name = frame.f_globals.get("__name__", "?")
+        lineno = frame.f_lineno
+        if "__file__" in frame.f_globals:
+            filename = frame.f_globals["__file__"]
+            if filename.endswith((".pyc", ".pyo")):
+                filename = filename[:-1]
+            name = frame.f_globals.get("__name__", "?")
+            line = linecache.getline(filename, lineno)
+        else:
+            name = "[unknown]"
+            try:
+                line = f"{name}:{lineno} (VM instruction #{frame.f_lasti})"
+            except AttributeError:
+                line = ""
         if self.trace_names is not None and name not in self.trace_names:
             return self
-        filename = frame.f_code.co_filename
-        line = linecache.getline(filename, frame.f_lineno).rstrip()
-        print(f"{name}:{frame.f_lineno}: {line}")
+        line = line.rstrip()
+        print(f"{name}:{lineno}: {line}")
         if self.show_values:
-            for key, value in frame.f_locals.items():
-                if key in line:
-                    print(f"\t{key} = {value!r:.100}")
+            seen = set()
+            for token in re.split(r"\W+", line):
+                if not token or token in seen:
+                    continue
+                seen.add(token)
+                if token in frame.f_locals:
+                    print(f"\t{token}={frame.f_locals[token]!r}")
+                elif token in frame.f_globals:
+                    print(f"\t{token}={frame.f_globals[token]!r}")
         return self
+
+    def __repr__(self):
+        return f"<eventlet.debug.Spew object at {id(self):#x}>"
 
 
 def spew(trace_names=None, show_values=False):

@@ -88,10 +88,15 @@ class CappedSemaphore:
         """Take a permit (blocking while the counter is <= 0)."""
         if not blocking and self.locked():
             return False
-        if not self.lower_bound.acquire(blocking, timeout):
-            return False
-        self.upper_bound.release()
-        return True
+        self.upper_bound.release()   # make room for a release() first: it may be what we wait for
+        try:
+            if self.lower_bound.acquire(blocking, timeout):
+                return True
+        except BaseException:
+            self.upper_bound.acquire(blocking=False)
+            raise
+        self.upper_bound.acquire(blocking=False)
+        return False
 
     def __enter__(self):
         self.acquire()

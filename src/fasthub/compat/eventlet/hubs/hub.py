@@ -7,6 +7,8 @@ implemented on fasthub's Hub, which stays the only scheduler.
 
 import weakref
 
+import greenlet
+
 import fasthub
 
 READ = "read"
@@ -51,6 +53,7 @@ class Hub:
         self.debug_blocking = False
         self.debug_blocking_resolution = 1
         self._aborted = False
+        self._parked = []      # greenlets inside switch(), resumed by abort()
 
     @property
     def greenlet(self):
@@ -123,8 +126,15 @@ class Hub:
         return self._hub.call_later(seconds, call)
 
     def switch(self):
-        """Switch to the hub; returns what the greenlet is later switched back with."""
-        return self._hub.switch()
+        """Switch to the hub; returns what the greenlet is later switched back with (or None
+        after abort())."""
+        self._aborted = False
+        me = greenlet.getcurrent()
+        self._parked.append(me)
+        try:
+            return self._hub.switch()
+        finally:
+            self._parked.remove(me)
 
     def run(self, *args, **kwargs):
         """eventlet's blocking loop entry point: run until nothing is left to do."""
@@ -132,8 +142,10 @@ class Hub:
 
     def abort(self, wait=False):
         """eventlet stops its loop; fasthub's hub stops by itself when nothing is left to do, so
-        this only clears ``running``."""
+        this clears ``running`` and resumes the greenlets parked in switch()."""
         self._aborted = True
+        for g in list(self._parked):
+            self._hub.call_soon(g.switch)
 
     def set_debug_listeners(self, value):
         """Accepted (fasthub does not record listener registration stacks)."""

@@ -19,6 +19,13 @@ class Timer:
     def pending(self):
         return not self.called and self._timer is not None and self._timer.pending
 
+    def copy(self):
+        """A new, unscheduled Timer with the same delay and callback."""
+        cb, args, kw = self.tpl
+        new = type(self)(self.seconds, cb, *args, **kw)
+        new.called = self.called
+        return new
+
     def schedule(self):
         """Arm the timer; returns self."""
         self._timer = fasthub.get_hub().call_later(self.seconds, self)
