@@ -5,7 +5,7 @@ EVENTLET_THREADPOOL_SIZE as well as FASTHUB_THREADPOOL_SIZE."""
 import os
 
 from fasthub import tpool as _tpool
-from fasthub.tpool import Proxy, execute, killall, set_num_threads
+from fasthub.tpool import Proxy, killall, set_num_threads
 
 __all__ = ["execute", "Proxy", "killall", "set_num_threads"]
 
@@ -22,15 +22,30 @@ def get_num_threads():
     return _tpool.get_num_threads()
 
 
-if "EVENTLET_THREADPOOL_SIZE" in os.environ and "FASTHUB_THREADPOOL_SIZE" not in os.environ:
+_env_size = None
+if "EVENTLET_THREADPOOL_SIZE" in os.environ:
     try:
-        _size = int(os.environ["EVENTLET_THREADPOOL_SIZE"])
+        _env_size = int(os.environ["EVENTLET_THREADPOOL_SIZE"])
     except ValueError:
         raise ValueError("EVENTLET_THREADPOOL_SIZE must be an integer, not "
                          f"{os.environ['EVENTLET_THREADPOOL_SIZE']!r}") from None
-    if _size > 0:
-        set_num_threads(_size)
+    if _env_size > 0 and "FASTHUB_THREADPOOL_SIZE" not in os.environ:
+        set_num_threads(_env_size)
 
+
+def execute(fn, *args, **kwargs):
+    """Run ``fn(*args, **kwargs)`` in an OS thread of the pool; the calling green thread waits
+    for its result (or exception). With EVENTLET_THREADPOOL_SIZE=0 it runs in the caller, with a
+    RuntimeWarning, as in eventlet; a negative size is refused (AssertionError)."""
+    if _env_size is not None and _env_size <= 0:
+        if _env_size < 0:
+            raise AssertionError(f"EVENTLET_THREADPOOL_SIZE must not be negative, got {_env_size}")
+        import warnings
+        warnings.warn("Zero threads in tpool. All tpool.execute calls will execute in the calling "
+                      "thread. Check the value of the environment variable "
+                      "EVENTLET_THREADPOOL_SIZE.", RuntimeWarning, stacklevel=2)
+        return fn(*args, **kwargs)
+    return _tpool.execute(fn, *args, **kwargs)
 
 class Proxy(Proxy):
     """fasthub.tpool.Proxy with eventlet's extras: ``str()`` is the wrapped object's, and calling a
