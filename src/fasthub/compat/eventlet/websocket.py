@@ -14,7 +14,7 @@ import re
 import struct
 
 from fasthub.sync.locks import Semaphore
-from fasthub.websocket import WebSocket as RFC6455WebSocket
+from fasthub.websocket import WebSocket as _RFC6455WebSocket
 from fasthub.websocket import WebSocketError
 from fasthub.websocket import WebSocketWSGI as _WebSocketWSGI
 from fasthub.wsgi import ALREADY_HANDLED
@@ -22,6 +22,26 @@ from fasthub.wsgi import ALREADY_HANDLED
 __all__ = ["WebSocketWSGI", "WebSocket", "RFC6455WebSocket"]
 
 ProtocolError = WebSocketError
+
+
+class RFC6455WebSocket(_RFC6455WebSocket):
+    """fasthub's RFC 6455 WebSocket; also takes eventlet's ``extensions`` argument, a dict like
+    ``{'permessage-deflate': {'client_no_context_takeover': True, ...}}`` for a connection whose
+    handshake negotiated compression."""
+
+    def __init__(self, sock, environ=None, version=13, protocol=None, client=False,
+                 extensions=None, **kwargs):
+        deflate = kwargs.pop("deflate", None)
+        params = (extensions or {}).get("permessage-deflate")
+        if deflate is None and params is not None:
+            # fasthub's permessage-deflate state (private to fasthub.websocket; same project).
+            from fasthub.web.websocket.frames import _Deflate
+            deflate = _Deflate(not client, bool(params.get("server_no_context_takeover")),
+                               bool(params.get("client_no_context_takeover")),
+                               int(params.get("server_max_window_bits") or 15),
+                               int(params.get("client_max_window_bits") or 15))
+        super().__init__(sock, environ, version=version, client=client, protocol=protocol,
+                         deflate=deflate, **kwargs)
 
 
 class WebSocket:
@@ -132,8 +152,19 @@ class WebSocketWSGI(_WebSocketWSGI):
 
     def __call__(self, environ, start_response):
         if "HTTP_SEC_WEBSOCKET_VERSION" in environ or not self.support_legacy_versions:
+            if not self._complete(environ):
+                # eventlet answers an incomplete handshake with an empty 400 and closes.
+                start_response("400 Bad Request", [("Connection", "close"),
+                                                   ("Content-Length", "0")])
+                return []
             return super().__call__(environ, start_response)
         return self._legacy(environ, start_response)
+
+    @staticmethod
+    def _complete(environ):
+        connection = [t.strip().lower() for t in environ.get("HTTP_CONNECTION", "").split(",")]
+        return (environ.get("HTTP_UPGRADE", "").lower() == "websocket"
+                and "upgrade" in connection and bool(environ.get("HTTP_SEC_WEBSOCKET_KEY")))
 
     def _legacy(self, environ, start_response):
         upgrade = environ.get("HTTP_UPGRADE", "").lower()
