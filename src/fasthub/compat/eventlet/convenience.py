@@ -64,6 +64,8 @@ def listen(addr, family=None, backlog=50, reuse_addr=True, reuse_port=None):
             reuse_port = False
         elif reuse_port is None:
             reuse_port = True
+        if family not in (socket.AF_INET, socket.AF_INET6):
+            reuse_port = False   # SO_REUSEPORT is for IP sockets (Unix sockets refuse it)
         if reuse_port and hasattr(socket, "SO_REUSEPORT"):
             try:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)

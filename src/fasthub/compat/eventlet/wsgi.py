@@ -9,6 +9,7 @@ per request) are ready, so an application that fails early still answers 500. ``
 sends tracebacks to the client) is accepted but fasthub never sends tracebacks.
 """
 
+import os
 import sys
 import threading as _threading
 from email.utils import formatdate
@@ -59,6 +60,23 @@ def _encode_header_line(header):
 
 class ApplicationTimeout(RuntimeError):
     """A Timeout escaped the application: eventlet.wsgi answers it like any application error."""
+
+
+def _log_line(log, line):
+    # eventlet's server messages go to the same place as its access log.
+    if hasattr(log, "write"):
+        log.write(line + "\n")
+    else:
+        log.info(line)
+
+
+def _socket_repr(sock):
+    scheme = "https" if hasattr(sock, "do_handshake") else "http"
+    address = sock.getsockname()
+    if isinstance(address, str):
+        return f"{scheme}:{address}"
+    host = f"[{address[0]}]" if ":" in address[0] else address[0]
+    return f"{scheme}://{host}:{address[1]}"
 
 
 def format_date_time(timestamp):
@@ -158,16 +176,20 @@ def server(sock, site, log=None, environ=None, max_size=None,
     See ``fasthub.wsgi.server`` for each parameter; the access log (to ``log``, default stderr)
     uses eventlet's format. As in eventlet, KeyboardInterrupt or SystemExit raised into the
     serving green thread stops the server and returns, and the listening socket is closed."""
+    log = log if log is not None else sys.stderr
+    if log_output:
+        _log_line(log, f"({os.getpid()}) wsgi starting up on {_socket_repr(sock)}")
     try:
         site = eventlet_app(site, capitalize_response_headers,
                             MINIMUM_CHUNK_SIZE if minimum_chunk_size is None else minimum_chunk_size)
-        _wsgi.server(sock, site, log=log if log is not None else sys.stderr,
+        _wsgi.server(sock, site, log=log,
                      environ=environ, max_size=max_size, server_event=server_event,
                      log_x_forwarded_for=log_x_forwarded_for, custom_pool=custom_pool,
                      keepalive=keepalive, log_output=log_output, log_format=log_format,
                      url_length_limit=url_length_limit, socket_timeout=socket_timeout)
     except (KeyboardInterrupt, SystemExit):
-        pass
+        if log_output:
+            _log_line(log, "wsgi exiting")
     finally:
         try:
             sock.close()
