@@ -7,6 +7,7 @@ ConnectTimeout. ``TpooledConnectionPool`` runs the driver in fasthub's OS-thread
 drivers that block); ``RawConnectionPool`` calls it directly (for green drivers).
 """
 
+import contextlib
 import time
 
 from fasthub.compat.eventlet import tpool
@@ -103,6 +104,16 @@ class BaseConnectionPool(Pool):
                 self.current_size -= 1
             return
         Pool.put(self, (created_at, now, raw))
+
+    @contextlib.contextmanager
+    def item(self, cleanup=None):
+        """``with pool.item() as conn:`` gets a connection and puts it back (cleaned with
+        ``cleanup``, default the pool's) afterwards."""
+        conn = self.get()
+        try:
+            yield conn
+        finally:
+            self.put(conn, cleanup=cleanup)
 
     def clear(self):
         """Close every free connection."""
