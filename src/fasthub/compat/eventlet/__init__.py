@@ -21,7 +21,8 @@ Where eventlet and fasthub differ, the alias follows eventlet:
 - ``wsgi.server`` encodes str body chunks as ASCII (non-ASCII text is an error, as in eventlet);
   fasthub.wsgi accepts only bytes.
 - ``Semaphore.release()`` never raises; ``BoundedSemaphore`` raises ValueError on over-release.
-- ``greenthread.kill(gt)`` lets the killed green thread run its cleanup before returning.
+- ``greenthread.kill(gt)`` raises in the green thread and lets it run until it next waits, then
+  returns (fasthub's ``kill()`` waits until it has finished).
 - ``getcurrent()`` returns the running greenlet; ``spawn()`` returns a GreenThread whose ``link(fn,
   *args)`` calls ``fn(gt, *args)`` and whose ``wait()`` re-raises its exception.
 

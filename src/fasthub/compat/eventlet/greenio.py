@@ -149,6 +149,7 @@ class GreenFileIO(io.RawIOBase):
         if size is None:
             size = self.tell()
         os_.ftruncate(self._fd, size)
+        os_.lseek(self._fd, size, os_.SEEK_SET)   # eventlet leaves the position at the new end
         return size
 
     def close(self):

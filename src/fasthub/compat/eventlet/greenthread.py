@@ -61,15 +61,17 @@ def exception_of(throw_args):
 
 
 def kill(g, *throw_args):
-    """Raise ``throw_args`` (default GreenletExit) in the green thread ``g`` and let it finish
-    before returning; a green thread that has not started never runs."""
+    """Raise ``throw_args`` (default GreenletExit) in the green thread ``g``, let it run until it
+    next waits (or ends), then return, as eventlet does; one that has not started never runs."""
     exc = exception_of(throw_args)
     if isinstance(g, GreenThread):
         if g.dead:
             return
         if g is fasthub.getcurrent():
             raise exc
-        g.kill(exc, block=True)
+        g.kill(exc, block=False)
+        if not g.dead:
+            fasthub.sleep(0)
         return
     fasthub.kill(g, exc)
 
