@@ -65,10 +65,90 @@ def monkey_patch(**on):
     for key in chosen:
         already_patched[key] = True
     if "thread" in chosen:
-        # eventlet's green threading makes the old camelCase name its own current_thread (without
-        # the stdlib's DeprecationWarning); code written for eventlet calls it freely.
-        import threading
-        threading.currentThread = threading.current_thread
+        _eventlet_current_thread()
+
+
+class _GreenThread:
+    """What ``threading.current_thread()`` gives inside a green thread started with
+    ``eventlet.spawn`` (eventlet's wrapper): threading.Thread's interface over the GreenThread."""
+
+    _numbers = __import__("itertools").count(1)
+
+    def __init__(self, g):
+        self._g = g
+        self._name = f"GreenThread-{next(self._numbers)}"
+
+    def __repr__(self):
+        return f"<_GreenThread({self._name}, {self._g!r})>"
+
+    def join(self, timeout=None):
+        """Wait (at most ``timeout`` seconds) for the green thread to finish."""
+        self._g.join(timeout)
+
+    @property
+    def name(self):
+        return self._name
+
+    @name.setter
+    def name(self, value):
+        self._name = str(value)
+
+    def getName(self):
+        return self._name
+
+    get_name = getName
+
+    def setName(self, name):
+        self._name = str(name)
+
+    @property
+    def ident(self):
+        return id(self._g)
+
+    def is_alive(self):
+        return not self._g.dead
+
+    isAlive = is_alive
+
+    @property
+    def daemon(self):
+        return True
+
+    def is_daemon(self):
+        return True
+
+    isDaemon = is_daemon
+
+
+_wrappers = {}
+
+
+def _eventlet_current_thread():
+    # eventlet's patched threading answers current_thread() inside an eventlet.spawn()-ed green
+    # thread with a _GreenThread wrapper, and keeps the camelCase name without the stdlib's
+    # DeprecationWarning; threads started by threading.Thread keep their Thread object.
+    import threading
+
+    import fasthub
+
+    green_current = threading.current_thread
+    if getattr(green_current, "_eventlet_alias", False):
+        return
+
+    def current_thread():
+        thread = green_current()
+        g = fasthub.getcurrent()
+        if isinstance(g, fasthub.GreenThread) and isinstance(thread, threading._DummyThread):
+            wrapper = _wrappers.get(id(g))
+            if wrapper is None or wrapper._g is not g:
+                wrapper = _wrappers[id(g)] = _GreenThread(g)
+                g.link(lambda gt, key=id(g): _wrappers.pop(key, None))
+            return wrapper
+        return thread
+
+    current_thread._eventlet_alias = True
+    current_thread.__doc__ = green_current.__doc__
+    threading.current_thread = threading.currentThread = current_thread
 
 
 def is_monkey_patched(module):
