@@ -66,6 +66,13 @@ def monkey_patch(**on):
         already_patched[key] = True
     if "thread" in chosen:
         _eventlet_current_thread()
+    if "socket" in chosen:
+        # eventlet's socket.socket is its GreenSocket (a fasthub green socket with eventlet's
+        # extras: .fd, GreenSocket(existing_socket), EOF on a connection reset).
+        import socket
+
+        from fasthub.compat.eventlet.greenio import GreenSocket
+        socket.socket = GreenSocket
 
 
 class _GreenThread:
