@@ -66,6 +66,11 @@ class Hub:
         return not self._aborted and not self._hub.dead
 
     @property
+    def timers(self):
+        """The hub's timer heap (fasthub's TimerHeap)."""
+        return self._hub.timers
+
+    @property
     def timers_canceled(self):
         """Cancelled timers still in the heap (fasthub compacts it when they are over half)."""
         return self._hub.timers.dead
@@ -170,7 +175,7 @@ class Hub:
 
     def get_timers_count(self):
         """Timers in the hub's heap (cancelled ones not yet dropped included, as eventlet counts)."""
-        return len(self._hub.timers)
+        return self._hub.timers.size
 
     def squelch_exception(self, fileno, exc_info):
         """eventlet reports errors of listeners here; fasthub's hub reports them itself."""
