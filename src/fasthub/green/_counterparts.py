@@ -1,8 +1,8 @@
 """Green counterparts of stdlib modules that do their I/O through other modules.
 
 ``http.client`` does not call the network itself: it calls ``socket.create_connection``. A green copy
-of it is CPython's own module executed once more with fasthub's green ``socket`` and ``ssl`` in place
-(``patcher.import_patched``). Modules a level up (``urllib.request`` uses ``http.client``) need the
+of it is CPython's own module executed once more with fasthub's green ``socket``, ``ssl`` and the
+other green stdlib modules in place (``fasthub.core.originals.fresh_copy``; no patching involved). Modules a level up (``urllib.request`` uses ``http.client``) need the
 green copy of that module too, or they stay blocking behind it. This module knows which stdlib
 modules have such a counterpart in ``fasthub.green`` and which of them a module's source imports, so
 ``import_patched(name)`` can hand the target the green counterparts it uses.
@@ -17,6 +17,13 @@ import ast
 import importlib
 import importlib.util
 import sys
+
+from fasthub.core.originals import fresh_copy
+
+# The stdlib modules fasthub.green has a complete green module for (every stdlib name, the blocking
+# ones green): a re-executed module gets these in their place.
+GREEN_STDLIB = ("socket", "ssl", "select", "selectors", "time", "threading", "_thread", "queue", "os",
+                "subprocess", "signal")
 
 # stdlib name -> the fasthub.green module that stands in for it in a re-executed module. A package
 # maps to a green package whose submodule attributes are the green ones, so that code that ran
@@ -66,11 +73,11 @@ _building = set()
 def install(green_name, stdlib_name, doc):
     """Make the module ``green_name`` (being imported) a green copy of ``stdlib_name``: CPython's
     source for it, executed with green modules in place, sharing the stdlib's exception classes."""
-    from fasthub import patcher  # the copy machinery; imported late (patcher imports fasthub.green)
-
     _building.add(green_name)
     try:
-        copy = patcher.import_patched(stdlib_name)
+        replacements = {name: importlib.import_module("fasthub.green." + name) for name in GREEN_STDLIB}
+        replacements.update(needed_by(stdlib_name))
+        copy = fresh_copy(stdlib_name, replacements)
     finally:
         _building.discard(green_name)
     original = importlib.import_module(stdlib_name)
