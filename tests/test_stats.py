@@ -269,16 +269,7 @@ def test_top_shows_the_green_threads_of_the_demo_server(tmp_path):
 
 
 def _http_get(port, path):
-    from fasthub.green import socket as gsocket
-    s = gsocket.create_connection(("127.0.0.1", port), timeout=10)
-    s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
-    data = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    s.close()
-    head, _, body = data.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 200"), head
-    return body.decode()
+    from fasthub.green.urllib import request   # green: only this green thread waits
+    with request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as resp:
+        assert resp.status == 200
+        return resp.read().decode()
