@@ -23,7 +23,7 @@ import os
 import sys
 
 __all__ = ["label", "wait_site", "format_site", "is_current", "frame_of", "describe_on", "holders",
-           "group_of", "parked",
+           "group_of", "parked", "holding_edges",
            "wait_for_cycles", "format_cycle", "deadlock_report"]
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -159,6 +159,29 @@ def group_of(hub, g):
         if scope.owner is not None:
             return repr(scope.owner)
     return None
+
+
+def holding_edges(hubs):
+    """The light entries (as parked(details=False)) of the green threads of ``hubs`` that wait on
+    something held by someone: the only ones that can be in a wait-for cycle. A wait on anything
+    else (a sleep, an fd, an Event) costs one type lookup here, so a watchdog may call this often."""
+    can_hold = {}
+    out = []
+    for hub in hubs:
+        for g, kind, fd, on, woken in hub.parked_waiters():
+            if woken or on is None:
+                continue
+            cls = type(on)
+            known = can_hold.get(cls)
+            if known is None:
+                known = can_hold[cls] = hasattr(cls, "_fasthub_holders")
+            if not known:
+                continue
+            found = holders(on)
+            if found:
+                out.append({"greenlet": g, "state": "parked", "kind": kind, "fd": fd, "on": on,
+                            "holders": found})
+    return out
 
 
 def _node(g):

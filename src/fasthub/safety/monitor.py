@@ -21,8 +21,8 @@ The cost on the hub is nothing beyond the counter it keeps anyway; the monitor t
 Partial deadlocks. A deadlock among some green threads while others keep the hub busy never reaches
 LoopExit (the hub still has work). Every ``threshold`` seconds the monitor also reads each hub's line
 of parked waiters and follows "waits on a Lock held by ..." / "joins ..." edges between them (no
-frames are read for that; it costs a few microseconds per parked green thread that waits on a lock
-or a join, nothing for the others). A cycle that is still there one threshold later is reported once:
+frames are read for that: a few microseconds per green thread parked on a lock or a join, a type
+lookup for each of the others). A cycle that is still there one threshold later is reported once:
 a warning on the ``fasthub.monitor`` logger naming each green thread of the cycle, where it waits,
 on what, and who holds that (or ``on_deadlock(report)``), and ``deadlocks()`` lists the reports.
 While it runs, locks record where they are taken (fasthub.sync.locks.track_sites), so reports (and
@@ -253,11 +253,9 @@ class Monitor:
                     ctypes.c_ulong(hub.thread_ident), ctypes.py_object(BlockingTimeout))
 
     def _check_deadlocks(self):
-        # Cheap pass: parked waiters and their holders only, over every hub together (a Lock may be
-        # shared by green threads of several OS threads).
-        entries = []
-        for hub in all_hubs():
-            entries.extend(introspect.parked(hub, details=False))
+        # Cheap pass: only the waits on something held (locks, joins), over every hub together (a
+        # Lock may be shared by green threads of several OS threads); no frame is read.
+        entries = introspect.holding_edges(all_hubs())
         now = _monotonic()
         seen = {}
         for cycle in introspect.wait_for_cycles(entries):
