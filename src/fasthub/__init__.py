@@ -83,14 +83,14 @@ __all__ = [
     "RLock", "Condition", "Queue", "LifoQueue", "PriorityQueue", "LightQueue", "Empty", "Full",
     "GreenPool", "GreenPile",
     # monkey patching
-    "monkey_patch", "patched",
+    "monkey_patch", "patched", "import_patched",
     # servers
     "StreamServer", "listen", "connect", "serve", "StopServe", "wrap_ssl",
 ]
 
 # Monkey patching is loaded on first use (fasthub.monkey_patch, fasthub.patched, fasthub.patcher):
 # importing fasthub or a green module patches nothing and does not load the patcher.
-_LAZY = ("monkey_patch", "patched", "patcher")
+_LAZY = ("monkey_patch", "patched", "import_patched", "patcher")
 
 
 def __getattr__(name):

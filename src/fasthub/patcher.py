@@ -206,17 +206,24 @@ def _green_view(module_name):
     return _attr_copy(module_name, attrs)
 
 
-def import_patched(module_name):
+def import_patched(module_name, extra=None):
     """A new copy of ``module_name`` whose imports of socket, ssl, select, selectors, time, threading,
-    _thread, queue, os, subprocess and signal get fasthub's green versions; nothing is patched
-    globally and ``sys.modules`` is left as it was (eventlet's name). Raises ImportError if the
-    module cannot be found or is not Python source."""
+    _thread, queue, os, subprocess and signal get fasthub's green versions, and whose imports of
+    http.client, http.server, http.cookiejar, urllib.request and socketserver get their green copies
+    (``fasthub.green.http.client`` ...), so ``import_patched('urllib.request')`` is green all the way
+    down; nothing is patched globally and ``sys.modules`` is left as it was (eventlet's name).
+    ``extra``: a {module name: module} dict the copy also gets in place of those modules.
+    Raises ImportError if the module cannot be found or is not Python source."""
+    from fasthub.green import _counterparts
+
     module = importlib.import_module(module_name)
     if not _is_python_source(module):
         raise ImportError(f"fasthub.import_patched: {module_name!r} is not a Python source module")
     targets = {m for group in _TABLE.values() for m in group}
     targets.discard(module_name)
     replacements = {m: _green_view(m) for m in sorted(targets)}
+    replacements.update(_counterparts.needed_by(module_name))
+    replacements.update(extra or {})
     return _fresh_copy(module_name, replacements)
 
 
