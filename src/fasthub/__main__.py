@@ -4,6 +4,7 @@
     python -m fasthub [--no-GROUP ...] -m module [args...]     like `python -m module args`
     python -m fasthub --eventlet [...] app.py [args...]         also `import eventlet` -> fasthub
     python -m fasthub doctor [...]                              patch audit (fasthub.safety.doctor)
+    python -m fasthub top PID [--json]                          live view of a FASTHUB_STATS=1 process
 
 GROUP is one of monkey_patch()'s keywords (socket, dns, ssl, select, selectors, time, thread, queue,
 os, subprocess, signal); ``--no-thread`` patches everything but threading. The program sees the
@@ -41,11 +42,14 @@ def _doctor(argv):
 def main(argv=None):
     """Parse ``argv`` (default sys.argv[1:]), patch, and run the program; returns an exit status
     (the program's own SystemExit propagates)."""
-    from fasthub import patcher
-
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "doctor":
         return _doctor(args[1:])
+    if args and args[0] == "top":
+        from fasthub.safety import top
+        return top.main(args[1:])
+    from fasthub import patcher
+
     options = {}
     eventlet = False
     while args and args[0].startswith("--"):
