@@ -531,6 +531,34 @@ def test_eventlet_style_server_function_and_get_socket():
     lsock.close()
 
 
+def test_get_socket_has_blocking_semantics():
+    # Regression: the socket came out at timeout 0.0, so simple-websocket's recv() raised
+    # BlockingIOError instead of waiting for the client (eventlet's get_socket() waits).
+    seen = []
+
+    def app(env, start_response):
+        sock = env["eventlet.input"].get_socket()
+        seen.append(sock.gettimeout())
+        sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
+        data = sock.recv(100)           # waits (greenly) for the client's first bytes
+        sock.sendall(data.upper())
+        return wsgi.ALREADY_HANDLED
+    srv = WSGIServer(("127.0.0.1", 0), app)
+    srv.start()
+    s = connect(srv.address)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
+    head = b""
+    while not head.endswith(b"\r\n\r\n"):
+        head += s.recv(1)
+    assert head.startswith(b"HTTP/1.1 101 ")
+    fasthub.sleep(0.1)                  # the app is now parked in recv()
+    s.sendall(b"ping")
+    assert read_until_close(s) == b"PING"
+    assert seen == [None]
+    s.close()
+    srv.stop()
+
+
 def test_tls(tmp_path):
     cert, key = make_cert(tmp_path)
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -879,6 +907,7 @@ def test_cli_workers_share_the_port_restart_and_stop(tmp_path):
         try:
             line = proc.stdout.readline()
             assert "with 2 workers" in line, line + proc.stderr.read()
+            assert "stdlib monkey-patched" in line, line
             port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
             pids = set()
             deadline = time.monotonic() + 20
@@ -938,6 +967,69 @@ def test_cli_single_process(tmp_path):
                 proc.wait()
             proc.stdout.close()
             proc.stderr.close()
+    in_thread(scenario)
+
+
+SLOW_APP_MODULE = textwrap.dedent('''
+    import time
+    def app(environ, start_response):
+        time.sleep(0.2)   # green only if the CLI monkey-patched the stdlib
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"slept"]
+''')
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_cli_monkey_patches_by_default_and_says_so(tmp_path, workers):
+    # Regression: `python -m fasthub.wsgi` never patched, so a view calling time.sleep (or requests)
+    # held its whole worker: 40 requests of 0.2 s on 2 workers took 4.4 s.
+    (tmp_path / "slowapp.py").write_text(SLOW_APP_MODULE)
+    env = dict(os.environ, PYTHONPATH=str(tmp_path) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+    def serve(*extra):
+        proc = subprocess.Popen([sys.executable, "-m", "fasthub.wsgi", "slowapp:app", "--bind",
+                                 "127.0.0.1:0", "--workers", workers, *extra], cwd=tmp_path, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = proc.stdout.readline()
+        port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                assert _cli_get(port).endswith(b"slept")
+                break
+            except ConnectionRefusedError:
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.05)
+        return proc, line, port
+
+    def stop(proc):
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+        proc.stdout.close()
+        proc.stderr.close()
+
+    def scenario():
+        proc, line, port = serve()
+        try:
+            assert "stdlib monkey-patched" in line, line
+            t0 = time.monotonic()
+            threads = [threading.Thread(target=lambda: answers.append(_cli_get(port)))
+                       for _ in range(20)]
+            answers = []
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            elapsed = time.monotonic() - t0
+            assert len(answers) == 20 and all(a.endswith(b"slept") for a in answers)
+            assert elapsed < 2.0, f"20 requests of 0.2 s took {elapsed:.2f} s: not concurrent"
+        finally:
+            stop(proc)
+        proc, line, port = serve("--no-patch")
+        try:
+            assert "stdlib not patched (--no-patch)" in line, line
+        finally:
+            stop(proc)
     in_thread(scenario)
 
 

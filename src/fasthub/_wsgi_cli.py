@@ -57,6 +57,9 @@ def _parse_args(argv):
                    help="seconds to finish in-flight requests on SIGTERM (default 10)")
     p.add_argument("--certfile", default=None, help="serve HTTPS with this certificate chain")
     p.add_argument("--keyfile", default=None, help="private key for --certfile")
+    p.add_argument("--no-patch", action="store_true",
+                   help="do not monkey_patch() the standard library (default: patch before the app "
+                        "is imported, in the supervisor and in every worker)")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -97,7 +100,8 @@ def _serve_worker(args, reuse_port):
         addr = server.address
         where = (f"http{'s' if ssl_context else ''}://{addr[0]}:{addr[1]}/"
                  if isinstance(addr, tuple) else addr)
-        print(f"fasthub.wsgi: serving {args.app} on {where} (pid {os.getpid()})", flush=True)
+        print(f"fasthub.wsgi: serving {args.app} on {where} (pid {os.getpid()}, {_patch_note(args)})",
+              flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -160,7 +164,7 @@ def _supervise(args, argv):
     for _ in range(args.workers):
         start_worker()
     print(f"fasthub.wsgi: serving {args.app} on http://{bind}/ with {args.workers} workers "
-          f"(supervisor pid {os.getpid()})", flush=True)
+          f"(supervisor pid {os.getpid()}, {_patch_note(args)})", flush=True)
     try:
         while not stopping:
             try:
@@ -198,10 +202,21 @@ def _supervise(args, argv):
     return 0
 
 
+def _patch_note(args):
+    # Said in the start-up line, so nobody serves an unpatched app without knowing it.
+    return "stdlib not patched (--no-patch)" if args.no_patch else "stdlib monkey-patched"
+
+
 def main(argv=None):
-    """Entry point of ``python -m fasthub.wsgi``; returns the exit status."""
+    """Entry point of ``python -m fasthub.wsgi``; returns the exit status.
+
+    Unless ``--no-patch`` is given, the standard library is monkey-patched first (before the app is
+    imported), so views that call requests, time.sleep or a database driver wait greenly."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parse_args(argv)
+    if not args.no_patch:
+        import fasthub
+        fasthub.monkey_patch()
     if args.workers > 1 and not args.worker:
         return _supervise(args, argv)
     return _serve_worker(args, reuse_port=args.worker)

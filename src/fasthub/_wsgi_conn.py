@@ -473,6 +473,8 @@ class _Connection:
         env["eventlet.input"] = inp
         env["fasthub.input"] = inp
         env["eventlet.posthooks"] = []
+        if self.server.socket_environ_key is not None:
+            env[self.server.socket_environ_key] = self.sock
         return env
 
     def _handle(self, req, app):
@@ -517,6 +519,11 @@ class _Connection:
             else:
                 return False
         except (ClientDisconnected, FdClosedError):
+            self._log_access(env, req, "-", t0)
+            return False
+        except StopIteration:
+            # gunicorn's convention: an application that took the connection over through
+            # environ['gunicorn.socket'] (simple-websocket, engineio) raises StopIteration when done.
             self._log_access(env, req, "-", t0)
             return False
         except (ConnectionError, TimeoutError) as e:
@@ -808,6 +815,9 @@ class _Connection:
             self.detached = True
             self.close_after = True
             green = to_green(self.sock)
+            # The application gets blocking semantics (a green wait, no timeout), like eventlet's
+            # get_socket(): a socket left at timeout 0.0 raised BlockingIOError in simple-websocket.
+            green.settimeout(None)
             self.sock = green
             conns = self.server._conns
             if self.task in conns:

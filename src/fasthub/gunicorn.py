@@ -17,6 +17,9 @@ follows:
 - ``--limit-request-line`` / ``--limit-request-fields``: passed to the server (414 / 431).
 - ``--access-logfile``: fasthub's access log lines (eventlet's format) go to gunicorn's access logger.
 - ``--certfile``/``--keyfile``: TLS through gunicorn's ``ssl_context`` hook.
+- ``environ['gunicorn.socket']`` is the connection's green socket with blocking semantics (timeout
+  None), as gunicorn's own workers hand it out; an app that takes the connection over (simple-websocket,
+  engineio) raises StopIteration when done and the connection is closed quietly.
 
 Where it fits: use this when you already deploy with gunicorn (its arbiter, reloads, hooks, logging).
 Without gunicorn, ``python -m fasthub.wsgi --workers N app:app`` runs N processes on one port with
@@ -53,6 +56,7 @@ class Worker(_BaseWorker):
                 self.log.debug("fasthub: %s", w.message)
             else:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        self.log.info("fasthub: monkey_patch() applied in worker %s (green stdlib)", os.getpid())
         from fasthub.event import Event
         self._wakeup = Event()
         super().init_process()   # loads the app, then calls run()
@@ -107,6 +111,7 @@ class Worker(_BaseWorker):
                 keepalive=cfg.keepalive if cfg.keepalive > 0 else False,
                 url_length_limit=cfg.limit_request_line or MAX_REQUEST_LINE,
                 max_headers=cfg.limit_request_fields or MAX_HEADERS,
+                socket_environ_key="gunicorn.socket",
             )
             server.start()
             servers.append(server)

@@ -107,7 +107,9 @@ class WSGIServer(StreamServer):
     request head, ``keepalive`` (True/False or idle seconds between requests),
     ``socket_timeout`` for each body read/response write wait. Limits: ``url_length_limit``
     (414), ``max_headers`` / ``max_header_bytes`` (431), ``max_body`` (413),
-    ``max_requests`` per connection.
+    ``max_requests`` per connection. ``socket_environ_key``: hand each request the connection's
+    socket under this environ key (the gunicorn worker uses ``'gunicorn.socket'``); an app that takes
+    the connection over raises StopIteration when done and the server closes it quietly.
     """
 
     _raw_connections = True
@@ -117,7 +119,8 @@ class WSGIServer(StreamServer):
                  log_x_forwarded_for=True, keepalive=True, header_timeout=15.0,
                  socket_timeout=60.0, url_length_limit=MAX_REQUEST_LINE, max_headers=MAX_HEADERS,
                  max_header_bytes=MAX_TOTAL_HEADER_SIZE, max_body=1 << 30, max_requests=1 << 62,
-                 server_name=None, spawn=None, reuse_port=False, handshake_timeout=15.0):
+                 server_name=None, spawn=None, reuse_port=False, handshake_timeout=15.0,
+                 socket_environ_key=None):
         if application is None:
             application = getattr(self, "application", None)
         if not callable(application):
@@ -156,6 +159,11 @@ class WSGIServer(StreamServer):
         self._extra_environ = dict(environ or {})
         self._live = set()
         self.base_environ = None
+        # environ[socket_environ_key] is the connection's socket itself (gunicorn's 'gunicorn.socket'):
+        # connections are then green sockets with blocking semantics, which the app may take over.
+        self.socket_environ_key = socket_environ_key
+        if socket_environ_key is not None:
+            self._raw_connections = False
 
     def init_socket(self):
         super().init_socket()

@@ -104,6 +104,30 @@ def test_serves_concurrently_up_to_worker_connections(server):
     assert 0.85 <= elapsed < 4.0, elapsed
 
 
+def test_gunicorn_socket_is_handed_over_with_blocking_semantics(server):
+    # Regression: environ['gunicorn.socket'] was missing; simple-websocket looks there first.
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as c:
+        c.sendall(b"GET /takeover HTTP/1.1\r\nHost: a\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
+        head = b""
+        while not head.endswith(b"\r\n\r\n"):
+            byte = c.recv(1)
+            assert byte, f"connection closed after {head!r}"
+            head += byte
+        assert head.startswith(b"HTTP/1.1 101 "), head
+        assert b"X-Timeout: None\r\n" in head, head
+        time.sleep(0.1)   # the app is parked in recv() by now
+        c.sendall(b"ping")
+        data = b""
+        while True:
+            d = c.recv(100)
+            if not d:
+                break
+            data += d
+        assert data == b"PING"   # then closed quietly: no 500 response after the app's StopIteration
+    assert "Error handling request" not in server.output() and "Traceback" not in server.output()
+    assert "fasthub: monkey_patch() applied in worker" in server.output()
+
+
 def test_keep_alive_reuses_and_then_closes_idle_connections(server):
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
     try:

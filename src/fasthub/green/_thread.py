@@ -46,6 +46,13 @@ TIMEOUT_MAX = get_original("_thread", "TIMEOUT_MAX")
 _PY313 = sys.version_info >= (3, 13)
 
 
+def _not_binding(function):
+    """``function`` as a callable that, like the builtin it replaces, does not bind ``self`` when
+    stored as a class attribute: werkzeug keeps ``lock_class = threading.Lock`` and calls
+    ``self.lock_class()``; a plain Python function would receive the instance."""
+    return staticmethod(function)
+
+
 # --- identity ----------------------------------------------------------------------------------------
 
 def get_ident():
@@ -62,6 +69,9 @@ def get_ident():
     if cur.parent is None:
         return _real_get_ident()
     return id(cur)
+
+
+get_ident = _not_binding(get_ident)
 
 
 # --- locks -------------------------------------------------------------------------------------------
@@ -215,7 +225,7 @@ def allocate_lock():
     return lock
 
 
-allocate = allocate_lock
+allocate_lock = allocate = _not_binding(allocate_lock)
 
 
 class RLock:
