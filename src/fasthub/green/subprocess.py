@@ -33,6 +33,7 @@ from fasthub._hub import (
     wait_write as _wait_write,
 )
 from fasthub.green import _thread as _gthread
+from fasthub.green._stdlib_like import like as _like
 from fasthub.patcher import get_original
 
 for _name in dir(_std):
@@ -113,6 +114,7 @@ def _green_file(f, bufsize):
     return new
 
 
+@_like(_std.Popen, signature=True)
 class Popen(_std.Popen):
     """stdlib subprocess.Popen whose pipe I/O, communicate() and wait() park only the calling green
     thread. Raises what the stdlib raises (TimeoutExpired, OSError when the program cannot run)."""
