@@ -37,8 +37,8 @@ from test import support  # noqa: E402
 # Offline and bounded: no test may use the Internet or allocate huge memory; CPU-heavy ones run.
 # Some modules that only talk to 127.0.0.1 still mark themselves "network".
 RESOURCES = ["cpu", "subprocess", "walltime"]
-EXTRA_RESOURCES = {"test_socketserver": ["network"], "test_xmlrpc": ["network"],
-                   "test_logging": ["network"], "test_httpservers": ["network"]}
+EXTRA_RESOURCES = {m: ["network"] for m in ("test_socketserver", "test_xmlrpc", "test_timeout",
+                                             "test_logging", "test_httpservers")}
 
 _original = fasthub.patcher.get_original
 _clock = _original("time", "monotonic")

@@ -256,6 +256,7 @@ def poll():
     obj = object.__new__(_GreenPoll)
     obj._poll = _real_poll()
     obj._masks = {}
+    obj._running = False
     return obj
 
 
@@ -263,7 +264,7 @@ def poll():
 class _GreenPoll:
     """The green ``select.poll`` object (made by poll(); like the stdlib's, not by its type)."""
 
-    __slots__ = ("_poll", "_masks")
+    __slots__ = ("_poll", "_masks", "_running")
 
     def __new__(cls, *args, **kwargs):
         raise TypeError(f"cannot create '{cls.__module__}.{cls.__qualname__}' instances")
@@ -285,9 +286,19 @@ class _GreenPoll:
 
     def poll(self, timeout=None, /):
         """Return a list of ``(fd, events)`` for the ready fds, waiting at most ``timeout``
-        milliseconds (None or negative: no limit). Parks only the calling green thread."""
+        milliseconds (None or negative: no limit). Parks only the calling green thread.
+        RuntimeError if another green thread is in poll() on this object (as between threads)."""
         if not _plain(timeout, -1):
             _always_ready.poll(timeout)
+        if self._running:
+            raise RuntimeError("concurrent poll() invocation")
+        self._running = True
+        try:
+            return self._poll_now_or_wait(timeout)
+        finally:
+            self._running = False
+
+    def _poll_now_or_wait(self, timeout):
         if timeout is not None:
             timeout = float(timeout)
             if timeout < 0:

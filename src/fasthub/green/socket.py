@@ -488,31 +488,11 @@ def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
     return result
 
 
-# The C functions take positional arguments only.
-
-@_like(_std.gethostbyname)
-def gethostbyname(hostname, /):
-    """The IPv4 address of ``hostname``; waits (green) for fasthub.green.dns. Raises gaierror."""
-    return _dns.gethostbyname(hostname)
-
-
-@_like(_std.gethostbyname_ex)
-def gethostbyname_ex(hostname, /):
-    """``(name, aliases, IPv4 addresses)`` of ``hostname``; waits (green) for fasthub.green.dns."""
-    return _dns.gethostbyname_ex(hostname)
-
-
-@_like(_std.gethostbyaddr)
-def gethostbyaddr(ip_address, /):
-    """``(name, aliases, addresses)`` for an address or host name; waits (green) for
-    fasthub.green.dns. Raises herror/gaierror."""
-    return _dns.gethostbyaddr(ip_address)
-
-
-@_like(_std.getnameinfo)
-def getnameinfo(sockaddr, flags, /):
-    """``(host, port)`` names of ``sockaddr``; waits (green) for fasthub.green.dns."""
-    return _dns.getnameinfo(sockaddr, flags)
+# The C functions, as BuiltinLike objects over the green resolver's (positional-only, like them).
+gethostbyname = _like(_std.gethostbyname)(_dns.gethostbyname)
+gethostbyname_ex = _like(_std.gethostbyname_ex)(_dns.gethostbyname_ex)
+gethostbyaddr = _like(_std.gethostbyaddr)(_dns.gethostbyaddr)
+getnameinfo = _like(_std.getnameinfo)(_dns.getnameinfo)
 
 
 @_like(_std.getfqdn)
