@@ -124,6 +124,7 @@ _GROUP_ALIASES = {"threading": "thread", "_thread": "thread"}
 
 _saved = {}        # module name -> {attribute: original value (or _ABSENT)}
 _applied = {}      # module name -> {attribute: replacement}
+_aliases = {}      # stdlib module name -> {attribute: original}, see _green_stdlib_aliases()
 _groups_done = set()
 _copies = {}       # module name -> module object made by original()
 _ABSENT = object()
@@ -141,6 +142,9 @@ def get_original(module_name, attribute):
         if value is _ABSENT:
             raise AttributeError(f"module {module_name!r} has no attribute {attribute!r}")
         return value
+    alias = _aliases.get(module_name, {})
+    if attribute in alias:
+        return alias[attribute]
     return getattr(importlib.import_module(module_name), attribute)
 
 
@@ -388,6 +392,7 @@ def monkey_patch(all=True, socket=None, ssl=None, select=None, selectors=None, t
     if "socket" in groups:   # C database drivers (psycopg2, psycopg 3) bypass the socket module
         from fasthub.integrations import patch_drivers
         patch_drivers()
+    _green_stdlib_aliases(newly)
     culprits = _late_patch_report(newly, thread_patched="thread" in groups)
     if culprits:
         warnings.warn(
@@ -398,8 +403,38 @@ def monkey_patch(all=True, socket=None, ssl=None, select=None, selectors=None, t
 
 
 def patched():
-    """What monkey_patch() has replaced: {module name: sorted list of attribute names}."""
-    return {m: sorted(attrs) for m, attrs in _applied.items() if attrs}
+    """What monkey_patch() has replaced: {module name: sorted list of attribute names} (including
+    the stdlib modules' own copies of replaced names, see _green_stdlib_aliases())."""
+    out = {m: sorted(attrs) for m, attrs in _applied.items() if attrs}
+    for m, attrs in _aliases.items():
+        out[m] = sorted(set(out.get(m, ())) | set(attrs))
+    return out
+
+
+def _green_stdlib_aliases(newly):
+    """Give the green replacement to stdlib modules, loaded before this call, that keep an original
+    under a name of their own: ``functools.RLock`` (cached_property's lock on 3.10-3.11),
+    ``socketserver._ServerSelector``, ``telnetlib._TelnetSelector``, ``tempfile._allocate_lock``,
+    ``reprlib.get_ident``, ``ftplib._SSLSocket``... Such a module means "the object that module
+    gives", so it gets what that module gives now. (functools is imported by almost everything before
+    a program can patch: without this every cached_property of 3.10-3.11 takes a real RLock, which
+    all green threads of an OS thread own at once, so two of them compute the same property.)
+    Other modules are not changed behind their back: the late-patch warning names them."""
+    replacement = {}
+    for module_name, attrs in newly.items():
+        module = sys.modules[module_name]
+        for attr, value in attrs.items():
+            if value is not _ABSENT:
+                replacement.setdefault(id(value), (value, getattr(module, attr)))
+    for mod_name, module in list(sys.modules.items()):
+        if (module is None or not _is_stdlib(mod_name) or _skip_holder_module(mod_name)
+                or not _is_python_source(module)):
+            continue
+        for attr, value in list(vars(module).items()):
+            hit = replacement.get(id(value))
+            if hit is not None and hit[0] is value:
+                _aliases.setdefault(mod_name, {}).setdefault(attr, value)
+                setattr(module, attr, hit[1])
 
 
 def is_monkey_patched(name):
