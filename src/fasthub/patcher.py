@@ -498,10 +498,26 @@ def _late_patch_report(newly, thread_patched):
             if what is not None:
                 culprits.append(f"module {mod_name!r} holds the original {what} as {attr!r} "
                                 f"(it ran `from {what.rpartition('.')[0]} import ...` before patching)")
+            elif isinstance(value, type) and getattr(value, "__module__", None) == mod_name:
+                culprits.extend(_class_attribute_originals(value, originals))
     if thread_patched:
         culprits.extend(_pre_patch_locks())
         culprits.extend(_running_threads())
     return culprits
+
+
+def _class_attribute_originals(cls, originals):
+    # 2. Class attributes bound to an original (werkzeug's ``lock_class = threading.Lock``): every
+    # instance calls the blocking original through them.
+    out = []
+    for attr, value in list(vars(cls).items()):
+        if isinstance(value, (staticmethod, classmethod)):
+            value = value.__func__
+        what = originals.get(id(value))
+        if what is not None:
+            out.append(f"class {cls.__module__}.{cls.__qualname__} holds the original {what} as its "
+                       f"attribute {attr!r} (set when the class was defined, before patching)")
+    return out
 
 
 def _lock_types():

@@ -215,6 +215,12 @@ def test_start_new_thread_reports_exceptions_like_cpython(monkeypatch):
     fasthub.sleep(0.01)
     assert ran == [1, 2] and gthread._count() == before
     assert len(reported) == 1 and isinstance(reported[0].exc_value, ValueError)
+    if sys.version_info >= (3, 13):  # 3.13 names the function in the message
+        assert reported[0].err_msg == f"Exception ignored in thread started by {boom!r}"
+        assert reported[0].object is None
+    else:
+        assert reported[0].err_msg == "Exception ignored in thread started by"
+        assert reported[0].object is boom
     with pytest.raises(TypeError):
         gthread.start_new_thread(boom, [])
 

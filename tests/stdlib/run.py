@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -76,6 +77,30 @@ def _read(out_path, results):
     return unfinished
 
 
+def _run_child(cmd, cwd, timeout, err_path):
+    """Run one child; return (exit status or "killed", its stderr).
+
+    Its output goes to files, not pipes: a process a test forked and left behind (a process pool
+    worker) would hold a pipe open and keep us waiting for EOF. The child runs in a session of its
+    own, and whatever is still running in that session when it ends is killed."""
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    env.pop("PYTHONWARNINGS", None)
+    with open(err_path, "w+") as err:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err,
+                                start_new_session=True)
+        try:
+            status = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            status = "killed"
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        proc.wait()
+        err.seek(0)
+        return status, err.read()
+
+
 def run_module(name, verbose=False):
     """Run one test module in child processes until every test has a result; return
     (results {id: record}, wall seconds, log text).
@@ -109,16 +134,7 @@ def run_module(name, verbose=False):
                 break
             cmd = [sys.executable, os.path.join(HERE, "_child.py"), name, out_path, skip_path,
                    SELECT.get(name, "")]
-            env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-            env.pop("PYTHONWARNINGS", None)
-            try:
-                proc = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True,
-                                      timeout=remaining)
-                status, stderr = proc.returncode, proc.stderr
-            except subprocess.TimeoutExpired as e:
-                status = "killed"
-                stderr = (e.stderr.decode(errors="replace") if isinstance(e.stderr, bytes)
-                          else e.stderr or "")
+            status, stderr = _run_child(cmd, tmp, remaining, os.path.join(tmp, f"err-{attempt}.txt"))
             before = len(results)
             unfinished = _read(out_path, results)
             if verbose and stderr.strip():

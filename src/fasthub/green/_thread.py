@@ -313,14 +313,19 @@ _green_count = 0
 
 
 def _report_unraisable(exc, function):
-    # What CPython does for an exception escaping a thread started with start_new_thread().
+    # What CPython does for an exception escaping a thread started with start_new_thread(): 3.13
+    # names the function in the message instead of passing it as the object.
+    if _PY313:
+        err_msg, obj = f"Exception ignored in thread started by {function!r}", None
+    else:
+        err_msg, obj = "Exception ignored in thread started by", function
     hook = sys.unraisablehook
     if hook is not sys.__unraisablehook__:
         hook(SimpleNamespace(exc_type=type(exc), exc_value=exc, exc_traceback=exc.__traceback__,
-                             err_msg="Exception ignored in thread started by", object=function))
+                             err_msg=err_msg, object=obj))
         return
     try:
-        sys.stderr.write(f"Exception ignored in thread started by: {function!r}\n")
+        sys.stderr.write(f"{err_msg}: {obj!r}\n" if obj is not None else f"{err_msg}:\n")
         traceback.print_exception(type(exc), exc, exc.__traceback__)
     except Exception:
         pass
