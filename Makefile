@@ -18,7 +18,7 @@ $(VENV)/.ready: pyproject.toml setup.py scripts/system-deps.sh
 
 venv: $(VENV)/.ready
 
-# Compile the extensions in place (src/fasthub/*.so) and register src/ with the venv.
+# Compile the extensions in place (src/fasthub/core/*.so) and register src/ with the venv.
 build: $(VENV)/.ready
 	$(PY) setup.py -q build_ext --inplace
 	$(PY) -m pip install -q --no-build-isolation -e .
@@ -62,14 +62,15 @@ wheel: $(VENV)/.ready
 	$(PYTHON) -m venv .venv-wheel
 	.venv-wheel/bin/pip install -q pytest pytest-timeout wheelhouse/fasthub-*.whl
 	cd tests && ../.venv-wheel/bin/python -c "import fasthub, sys; assert 'site-packages' in fasthub.__file__, fasthub.__file__; print('testing', fasthub.__file__)"
-	.venv-wheel/bin/python -m pytest -q -p no:cacheprovider --rootdir=. -c pyproject.toml tests
+	.venv-wheel/bin/python -m pytest -q -p no:cacheprovider --rootdir=. -c pyproject.toml tests \
+	    --ignore=tests/integrations --ignore=tests/apps   # no services or frameworks in that venv
 
 # Debug build: Cython annotations, line tracing, -DFASTHUB_DEBUG.
 debug: $(VENV)/.ready
 	FASTHUB_DEBUG_BUILD=1 $(PY) setup.py -q build_ext --inplace --force
 
 clean:
-	rm -rf build dist wheelhouse src/*.egg-info src/fasthub/*.c src/fasthub/*.so src/fasthub/*.html
+	rm -rf build dist wheelhouse src/*.egg-info src/fasthub/core/*.c src/fasthub/core/*.so src/fasthub/core/*.html
 
 # CPython's own regression tests for the patched modules, run under fasthub.monkey_patch() on every
 # supported CPython (each in the .venv-X.Y that test-all uses); fails on an unexpected failure or on

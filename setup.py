@@ -20,7 +20,7 @@ def greenlet_include():
 
 DEBUG = os.environ.get("FASTHUB_DEBUG_BUILD") == "1"
 
-include_dirs = ["src/fasthub/includes", greenlet_include()]
+include_dirs = ["src/fasthub/core/includes", greenlet_include()]
 macros = [("FASTHUB_DEBUG", "1")] if DEBUG else []
 compile_args = ["-O0", "-g"] if DEBUG else ["-O2"]
 
@@ -36,9 +36,10 @@ if DEBUG:
 
 
 def ext(name):
+    # Every compiled module lives in the core (fasthub.core.<name>).
     return Extension(
-        f"fasthub.{name}",
-        [f"src/fasthub/{name}.pyx"],
+        f"fasthub.core.{name}",
+        [f"src/fasthub/core/{name}.pyx"],
         include_dirs=include_dirs,
         define_macros=macros,
         extra_compile_args=compile_args,

@@ -48,7 +48,7 @@ def server(impl, case, ready):
     port = lsock.getsockname()[1]
     if impl == "fasthub":
         import fasthub.green.socket  # noqa: F401  (fasthub's green sockets must have landed)
-        from fasthub.server import StreamServer
+        from fasthub.web.server import StreamServer
         srv = StreamServer(lsock, _handle)
         srv.start()
         ready(port)

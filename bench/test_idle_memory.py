@@ -67,7 +67,7 @@ def _green(spawn, sleep, Event, join, n=N, set_event=None):
 
 def _fasthub_event():
     try:
-        from fasthub.event import Event
+        from fasthub.sync.event import Event
         return Event, ""
     except ImportError:
         pass

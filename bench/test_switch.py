@@ -31,7 +31,7 @@ N = 50_000
 
 def _fasthub_event():
     try:
-        from fasthub.event import Event
+        from fasthub.sync.event import Event
     except ImportError:
         from fasthub import Event  # raises ImportError if the primitives have not landed
     return Event
@@ -39,7 +39,7 @@ def _fasthub_event():
 
 def _fasthub_queue():
     try:
-        from fasthub.queue import Queue
+        from fasthub.sync.queue import Queue
     except ImportError:
         from fasthub import Queue
     return Queue

@@ -154,7 +154,7 @@ token=${FASTHUB_SERVICES_TOKEN:-$PPID}
 case "$cmd" in
     start)
         mkdir -p "$DIR/users" && chmod 755 "$DIR"
-        install_missing || log "could not install the service packages; tests needing them will skip (or fail under CI)"
+        install_missing || log "could not install the service packages (postgresql, redis-server, mariadb-server): the tests needing them will FAIL, naming the service"
         rc=0
         start_pg || rc=1
         start_redis || rc=1

@@ -12,8 +12,8 @@ from greenlet import GreenletExit
 
 import fasthub
 from fasthub import sleep, spawn
-from fasthub.event import AsyncResult, Event
-from fasthub.timeout import Timeout, WaitTimeout
+from fasthub.sync.event import AsyncResult, Event
+from fasthub.sync.timeout import Timeout, WaitTimeout
 
 
 # -- Event ---------------------------------------------------------------------------------------
@@ -101,7 +101,7 @@ def test_waiting_forever_on_an_event_nobody_sets_is_a_loop_exit():
     # tpool worker left by an earlier test) could still set the event.
     script = textwrap.dedent("""
         from fasthub import LoopExit
-        from fasthub.event import Event
+        from fasthub.sync.event import Event
         e = Event()
         try:
             e.wait()

@@ -325,7 +325,7 @@ def test_system_exit_in_a_green_thread_reaches_the_main_greenlet():
 
 
 def test_idle_workers_are_kept_after_a_burst_then_trimmed(hub, monkeypatch):
-    import fasthub._greenthread as gt_mod
+    import fasthub.core._greenthread as gt_mod
 
     monkeypatch.setattr(gt_mod, "TRIM_INTERVAL", 0.01)
     hub.max_idle_workers = 16

@@ -5,6 +5,7 @@ import os
 import signal
 import socket
 import threading
+import sys
 import time
 
 import pytest
@@ -13,7 +14,7 @@ import fasthub
 from fasthub import (
     BlockingInHubError, ConcurrentUseError, FdClosedError, LoopExit, Waiter, get_hub, sleep, spawn,
 )
-from fasthub._hub import Hub
+from fasthub.core._hub import Hub
 
 
 @pytest.fixture
@@ -43,8 +44,18 @@ def test_hub_is_per_thread_and_lazy(hub):
     assert seen[0].closed  # its thread ended: its fds were closed with it
 
 
-def test_backend_is_the_one_requested(hub):
-    assert hub.backend in ("epoll", "poll", "kqueue")
+def test_backend_is_the_one_requested(request, hub):
+    # The autouse fixture builds Hub(<param>): the hub must run on exactly that backend, and a fresh
+    # Hub() with no argument on the platform's default one.
+    assert hub.backend == request.node.callspec.params["hub"]
+    default = Hub()
+    try:
+        assert default.backend == os.environ.get(
+            "FASTHUB_BACKEND", "epoll" if sys.platform.startswith("linux") else "kqueue")
+    finally:
+        default.destroy()
+    with pytest.raises(ValueError):
+        Hub("no-such-backend")
 
 
 def test_wait_read_wakes_when_data_arrives(pair, as_waitable):
@@ -415,7 +426,7 @@ def test_an_exception_from_a_signal_handler_interrupts_the_main_wait(hub):
 
 
 def test_notify_close_in_a_thread_without_a_hub_creates_none():
-    from fasthub._hub import get_hub_if_exists
+    from fasthub.core._hub import get_hub_if_exists
 
     seen = []
 

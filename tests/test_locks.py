@@ -13,8 +13,8 @@ from greenlet import GreenletExit
 
 import fasthub
 from fasthub import getcurrent, sleep, spawn
-from fasthub.locks import BoundedSemaphore, Condition, Lock, RLock, Semaphore
-from fasthub.timeout import Timeout
+from fasthub.sync.locks import BoundedSemaphore, Condition, Lock, RLock, Semaphore
+from fasthub.sync.timeout import Timeout
 
 
 # -- Lock: threading.Lock's contract ------------------------------------------------------------------
@@ -517,9 +517,9 @@ def test_locks_used_by_finalizers_at_shutdown_do_not_crash():
     # (logging's weakref callbacks, __del__) still take locks then.
     script = textwrap.dedent("""
         import fasthub
-        from fasthub.locks import Lock, RLock, Semaphore, Condition
-        from fasthub.event import Event
-        from fasthub.queue import Queue
+        from fasthub.sync.locks import Lock, RLock, Semaphore, Condition
+        from fasthub.sync.event import Event
+        from fasthub.sync.queue import Queue
 
         held = Lock()
         held.acquire()                      # held forever: a finalizer must not wait for it

@@ -19,10 +19,10 @@ def test_every_public_name_exists_and_is_documented():
 
 
 def test_compiled_modules_are_extensions():
-    import fasthub._hub
-    import fasthub._timers
+    import fasthub.core._hub
+    import fasthub.core._timers
 
-    for mod in (fasthub._hub, fasthub._timers):
+    for mod in (fasthub.core._hub, fasthub.core._timers):
         assert Path(mod.__file__).suffix in (".so", ".pyd"), mod.__file__
 
 

@@ -9,7 +9,7 @@ from greenlet import GreenletExit
 
 import fasthub
 from fasthub import GreenThread, sleep, spawn
-from fasthub.event import Event
+from fasthub.sync.event import Event
 from fasthub.pool import GreenPile, GreenPool
 
 

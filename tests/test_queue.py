@@ -12,8 +12,8 @@ from greenlet import GreenletExit
 
 import fasthub
 from fasthub import sleep, spawn
-from fasthub.queue import Empty, Full, LifoQueue, LightQueue, PriorityQueue, Queue
-from fasthub.timeout import Timeout
+from fasthub.sync.queue import Empty, Full, LifoQueue, LightQueue, PriorityQueue, Queue
+from fasthub.sync.timeout import Timeout
 
 
 def test_raises_the_stdlib_exception_classes():

@@ -1,4 +1,4 @@
-"""fasthub.server.StreamServer over real sockets: TCP (IPv4, IPv6), Unix, TLS, adopted listeners,
+"""fasthub.web.server.StreamServer over real sockets: TCP (IPv4, IPv6), Unix, TLS, adopted listeners,
 bounded pools with backpressure, graceful stop, StopServe, errors in handlers."""
 
 import os
@@ -10,10 +10,10 @@ import time
 import pytest
 
 import fasthub
-from fasthub.convenience import connect
+from fasthub.web.convenience import connect
 from fasthub.green import socket as gsocket
 from fasthub.green import ssl as gssl
-from fasthub.server import StopServe, StreamServer
+from fasthub.web.server import StopServe, StreamServer
 
 
 def echo(sock, addr):

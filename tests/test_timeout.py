@@ -9,8 +9,8 @@ import pytest
 
 import fasthub
 from fasthub import BlockingInHubError, sleep, spawn
-from fasthub.event import Event
-from fasthub.timeout import Timeout, WaitTimeout, with_timeout
+from fasthub.sync.event import Event
+from fasthub.sync.timeout import Timeout, WaitTimeout, with_timeout
 
 
 @pytest.fixture

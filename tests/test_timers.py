@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from fasthub._timers import TimerHeap
+from fasthub.core._timers import TimerHeap
 
 
 def drain(heap, now):

@@ -15,7 +15,7 @@ import pytest
 import fasthub
 import fasthub.green.socket
 from fasthub import websocket
-from fasthub.convenience import connect as tcp_connect
+from fasthub.web.convenience import connect as tcp_connect
 from fasthub.websocket import WebSocketWSGI
 from fasthub.wsgi import WSGIServer
 
@@ -489,7 +489,7 @@ def test_unmasked_client_frame_is_1002():
 
 
 def test_client_refuses_masked_server_frames():
-    lsock = fasthub.convenience.listen(("127.0.0.1", 0))
+    lsock = fasthub.listen(("127.0.0.1", 0))
 
     def fake_server():
         conn, _ = lsock.accept()

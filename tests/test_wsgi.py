@@ -20,7 +20,7 @@ import pytest
 
 import fasthub
 from fasthub import wsgi
-from fasthub.convenience import connect
+from fasthub.web.convenience import connect
 from fasthub.wsgi import WSGIServer
 
 
@@ -506,7 +506,7 @@ def test_eventlet_style_server_function_and_get_socket():
             sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nraw")
             return wsgi.ALREADY_HANDLED
         return hello(env, start_response)
-    lsock = fasthub.convenience.listen(("127.0.0.1", 0))
+    lsock = fasthub.listen(("127.0.0.1", 0))
     started = []
 
     class Event:

@@ -4,7 +4,7 @@ Write plain blocking-style code; run thousands of green threads in one OS thread
 """
 
 try:
-    from fasthub._hub import (
+    from fasthub.core._hub import (
         BlockingInHubError,
         ConcurrentUseError,
         FdClosedError,
@@ -19,9 +19,9 @@ try:
         wait_write,
     )
 except ImportError as _e:  # pragma: no cover - exercised by tests/test_packaging.py in a subprocess
-    if "fasthub._hub" in str(_e) or "_hub" in str(_e):
+    if "fasthub.core._hub" in str(_e) or "_hub" in str(_e):
         raise ImportError(
-            "fasthub's compiled hub (fasthub._hub) is not built. From a source checkout run "
+            "fasthub's compiled hub (fasthub.core._hub) is not built. From a source checkout run "
             "`make build` (or `pip install .`, which compiles it with Cython); "
             f"original error: {_e}"
         ) from _e
@@ -29,7 +29,7 @@ except ImportError as _e:  # pragma: no cover - exercised by tests/test_packagin
 
 from greenlet import GreenletExit
 
-from fasthub._greenthread import (
+from fasthub.core._greenthread import (
     GreenThread,
     getcurrent,
     joinall,
@@ -41,26 +41,26 @@ from fasthub._greenthread import (
 )
 
 # Cooperative safety. Imported eagerly: the monitor must capture the real OS-thread functions before
-# anything can monkey-patch them.
+# anything can monkey-patch them. ``fasthub.monitor`` and ``fasthub.debug`` are the public paths of
+# fasthub.safety.monitor and fasthub.safety.debug.
 from fasthub import debug, monitor
-from fasthub.monitor import BlockingTimeout
+from fasthub.safety import debug as _debug, monitor as _monitor
+from fasthub.safety.monitor import BlockingTimeout
 
-# The OS-thread pool, imported eagerly for the same reason: it keeps the real _thread functions.
+# The OS-thread pool (fasthub.sync.tpool), imported eagerly for the same reason: it keeps the real
+# _thread functions.
 from fasthub import tpool
 
 # Green primitives. Imported eagerly too: locks and queues keep a real _thread mutex.
-from fasthub.timeout import Timeout, with_timeout
-from fasthub.event import AsyncResult, Event
-from fasthub.locks import BoundedSemaphore, Condition, Lock, RLock, Semaphore
-from fasthub.queue import Empty, Full, LifoQueue, LightQueue, PriorityQueue, Queue
-from fasthub.pool import GreenPile, GreenPool
-
-# Monkey patching (importing the patcher also arms the hub reset in a fork()ed child).
-from fasthub.patcher import monkey_patch, patched
+from fasthub.sync.timeout import Timeout, with_timeout
+from fasthub.sync.event import AsyncResult, Event
+from fasthub.sync.locks import BoundedSemaphore, Condition, Lock, RLock, Semaphore
+from fasthub.sync.queue import Empty, Full, LifoQueue, LightQueue, PriorityQueue, Queue
+from fasthub.sync.pool import GreenPile, GreenPool
 
 # Servers (eventlet's convenience names and gevent's StreamServer).
-from fasthub.server import StreamServer
-from fasthub.convenience import StopServe, connect, listen, serve, wrap_ssl
+from fasthub.web.server import StreamServer
+from fasthub.web.convenience import StopServe, connect, listen, serve, wrap_ssl
 
 __version__ = "0.1.0"
 
@@ -85,5 +85,26 @@ __all__ = [
     "StreamServer", "listen", "connect", "serve", "StopServe", "wrap_ssl",
 ]
 
-monitor._start_from_environment()
-debug._enable_from_environment()
+# Monkey patching is loaded on first use (fasthub.monkey_patch, fasthub.patched, fasthub.patcher):
+# importing fasthub or a green module patches nothing and does not load the patcher.
+_LAZY = ("monkey_patch", "patched", "patcher")
+
+
+def __getattr__(name):
+    """Load the patcher the first time one of its names is used (PEP 562)."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'fasthub' has no attribute {name!r}")
+    import fasthub.patcher  # not `from fasthub import patcher`: that would ask this hook again
+
+    patcher = fasthub.patcher
+    value = patcher if name == "patcher" else getattr(patcher, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
+_monitor._start_from_environment()
+_debug._enable_from_environment()

@@ -2,7 +2,7 @@
 
     python -m fasthub [--no-GROUP ...] script.py [args...]     like `python script.py args`
     python -m fasthub [--no-GROUP ...] -m module [args...]     like `python -m module args`
-    python -m fasthub doctor [...]                              patch audit (fasthub.doctor)
+    python -m fasthub doctor [...]                              patch audit (fasthub.safety.doctor)
 
 GROUP is one of monkey_patch()'s keywords (socket, dns, ssl, select, selectors, time, thread, queue,
 os, subprocess, signal); ``--no-thread`` patches everything but threading. The program sees the
@@ -25,9 +25,9 @@ def _usage(message=None, code=2):
 
 def _doctor(argv):
     try:
-        from fasthub import doctor
+        from fasthub.safety import doctor
     except ImportError as e:
-        if getattr(e, "name", None) not in ("fasthub.doctor",):
+        if getattr(e, "name", None) not in ("fasthub.safety.doctor",):
             raise
         sys.stderr.write("fasthub: the `doctor` subcommand is not available in this version of "
                          "fasthub\n")

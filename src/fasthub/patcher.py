@@ -18,13 +18,18 @@ executed against the original modules, so e.g. ``original('threading').Thread`` 
 threads), and ``import_patched()`` (a green copy of one module, without patching anything globally).
 """
 
-import _imp
 import gc
 import importlib
-import importlib.util
 import sys
 import types
 import warnings
+
+from fasthub.core.originals import ABSENT as _ABSENT
+from fasthub.core.originals import after_copy as _after_copy
+from fasthub.core.originals import aliases as _aliases
+from fasthub.core.originals import fresh_copy as _fresh_copy
+from fasthub.core.originals import get_original, original_attrs
+from fasthub.core.originals import saved as _saved
 
 __all__ = [
     "monkey_patch", "patched", "is_monkey_patched", "is_module_patched", "original", "get_original",
@@ -122,43 +127,12 @@ _GROUPS = tuple(_TABLE)
 # Module names that is_monkey_patched()/is_module_patched() also accept, for eventlet/gevent habits.
 _GROUP_ALIASES = {"threading": "thread", "_thread": "thread"}
 
-_saved = {}        # module name -> {attribute: original value (or _ABSENT)}
 _applied = {}      # module name -> {attribute: replacement}
-_aliases = {}      # stdlib module name -> {attribute: original}, see _green_stdlib_aliases()
 _groups_done = set()
 _copies = {}       # module name -> module object made by original()
-_ABSENT = object()
 
 
-# --- originals ---------------------------------------------------------------------------------------
-
-def get_original(module_name, attribute):
-    """The original value of ``module_name.attribute``, whether or not it is patched (gevent's name).
-
-    Raises ImportError if the module cannot be imported and AttributeError if it has no such name."""
-    saved = _saved.get(module_name)
-    if saved is not None and attribute in saved:
-        value = saved[attribute]
-        if value is _ABSENT:
-            raise AttributeError(f"module {module_name!r} has no attribute {attribute!r}")
-        return value
-    alias = _aliases.get(module_name, {})
-    if attribute in alias:
-        return alias[attribute]
-    return getattr(importlib.import_module(module_name), attribute)
-
-
-def original_attrs(module_name):
-    """A dict of the module's attributes with every patched one set back to its original."""
-    module = importlib.import_module(module_name)
-    attrs = dict(vars(module))
-    for name, value in _saved.get(module_name, {}).items():
-        if value is _ABSENT:
-            attrs.pop(name, None)
-        else:
-            attrs[name] = value
-    return attrs
-
+# --- originals (recorded in fasthub.core.originals, which green modules read) ------------------------
 
 def _attr_copy(name, attrs):
     module = types.ModuleType(name)
@@ -214,48 +188,6 @@ def original(module_name):
     if _saved:
         _copies[module_name] = copy
     return copy
-
-
-def _after_copy(copy, module_name):
-    # A fresh copy of threading must be shut down with the interpreter like the real one.
-    if module_name == "threading":
-        import threading
-        threading._register_atexit(copy._shutdown)
-
-
-def _fresh_copy(name, replacements):
-    """Execute a new copy of the Python module ``name`` while ``sys.modules`` maps each key of
-    ``replacements`` to the given module; sys.modules (and the parent package) are restored after."""
-    importlib.import_module(name)  # its dependencies are then loaded normally, with the originals
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"fasthub: cannot find the source of module {name!r}")
-    parent_name, _, child = name.rpartition(".")
-    parent = sys.modules.get(parent_name) if parent_name else None
-    parent_attr = getattr(parent, child, _ABSENT) if parent is not None else _ABSENT
-    _imp.acquire_lock()
-    try:
-        saved = {key: sys.modules.get(key, _ABSENT) for key in (*replacements, name)}
-        try:
-            sys.modules.update(replacements)
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[name] = module
-            spec.loader.exec_module(module)
-        finally:
-            for key, value in saved.items():
-                if value is _ABSENT:
-                    sys.modules.pop(key, None)
-                else:
-                    sys.modules[key] = value
-            if parent is not None:
-                if parent_attr is _ABSENT:
-                    if getattr(parent, child, None) is not None:
-                        delattr(parent, child)
-                else:
-                    setattr(parent, child, parent_attr)
-    finally:
-        _imp.release_lock()
-    return module
 
 
 def _green_view(module_name):
@@ -390,8 +322,7 @@ def monkey_patch(all=True, socket=None, ssl=None, select=None, selectors=None, t
         if hook is not None:
             (_load(hook) if isinstance(hook, str) else hook)()
     if "socket" in groups:   # C database drivers (psycopg2, psycopg 3) bypass the socket module
-        from fasthub.integrations import patch_drivers
-        patch_drivers()
+        _load(_PATCH_DRIVERS)()
     _green_stdlib_aliases(newly)
     culprits = _late_patch_report(newly, thread_patched="thread" in groups)
     if culprits:
@@ -620,14 +551,12 @@ def _green_logging_locks():
                 lock.release()
 
 
+# The C database drivers' hook, named like the table's replacements and loaded only when socket is
+# patched: fasthub.integrations sits above the patcher, which imports nothing from it.
+_PATCH_DRIVERS = "fasthub.integrations:patch_drivers"
+
 # What a group needs done once its names are in place.
 _AFTER_PATCH = {
     "thread": _green_logging_locks,
     "signal": _G + "signal:_after_patch",
 }
-
-
-# --- fork ----------------------------------------------------------------------------------------------
-# fasthub.green.os registers the hub reset after fork (the child must not share the parent's epoll
-# fd); importing it here arms that for every program that imports fasthub.
-from fasthub.green import os as _green_os  # noqa: E402,F401

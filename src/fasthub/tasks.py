@@ -22,8 +22,8 @@ and not reported by the hub.
 
 from greenlet import GreenletExit
 
-from fasthub._greenthread import spawn_after
-from fasthub._hub import monotonic
+from fasthub.core._greenthread import spawn_after
+from fasthub.core._hub import monotonic
 
 __all__ = ["call_later", "call_soon", "call_at", "ScheduledCall", "CancelledError"]
 

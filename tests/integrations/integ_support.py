@@ -1,9 +1,10 @@
 """Helpers for the integration tests: real services (PostgreSQL, Redis, MariaDB started by
 scripts/services.sh) and real third-party packages.
 
-A missing service or package FAILS the test under CI=true (CI runs `make test`, which starts the
-services and installs the test dependencies, so absence there is a bug); elsewhere it skips with the
-reason and the command that fixes it.
+A missing service or package FAILS the test, with a message that names it and says how to get it
+(`make test` installs the packages and starts the services, so absence is a bug there). The only way to
+run without one is to exclude it explicitly: FASTHUB_TEST_EXCLUDE=postgresql,redis,mariadb (or a
+package name) skips the tests that need it, each saying so.
 """
 
 import os
@@ -15,8 +16,8 @@ import urllib.parse
 
 import pytest
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EXCLUDED = {x.strip().lower() for x in os.environ.get("FASTHUB_TEST_EXCLUDE", "").split(",") if x.strip()}
 
 # The defaults are scripts/services.sh's, so `scripts/services.sh start` then plain pytest works too.
 DEFAULTS = {
@@ -24,14 +25,16 @@ DEFAULTS = {
     "FASTHUB_TEST_REDIS_URL": "redis://127.0.0.1:63799/0",
     "FASTHUB_TEST_MYSQL_URL": "mysql://fasthub:fasthub@127.0.0.1:33069/fasthub_test",
 }
+# What FASTHUB_TEST_EXCLUDE calls each service.
+SERVICE_NAMES = {"FASTHUB_TEST_PG_DSN": "postgresql", "FASTHUB_TEST_REDIS_URL": "redis",
+                 "FASTHUB_TEST_MYSQL_URL": "mariadb"}
 
 
-def unavailable(reason):
-    """Fail under CI, skip elsewhere."""
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: integration services and packages must be available)",
-                    pytrace=False)
-    pytest.skip(reason)
+def unavailable(reason, name):
+    """Fail the test (naming what is missing), or skip it if FASTHUB_TEST_EXCLUDE names ``name``."""
+    if name.lower() in EXCLUDED:
+        pytest.skip(f"{name} excluded by FASTHUB_TEST_EXCLUDE: {reason}")
+    pytest.fail(f"{reason} (or exclude it explicitly: FASTHUB_TEST_EXCLUDE={name})", pytrace=False)
 
 
 def need(module):
@@ -40,7 +43,7 @@ def need(module):
         return __import__(module, fromlist=["_"])
     except ImportError as exc:
         unavailable(f"{module} is not installed ({exc}); install the integration test dependencies "
-                    f"into the venv")
+                    f"into the venv (make test does)", module.split(".")[0])
 
 
 def _service(env_name, what):
@@ -50,7 +53,8 @@ def _service(env_name, what):
         socket.create_connection((parts.hostname, parts.port), timeout=3).close()
     except OSError as exc:
         unavailable(f"{what} is not reachable at {parts.hostname}:{parts.port} ({exc}); "
-                    f"start it with `eval \"$(scripts/services.sh start)\"` (make test does)")
+                    f"start it with `eval \"$(scripts/services.sh start)\"` (make test does)",
+                    SERVICE_NAMES[env_name])
     return url
 
 

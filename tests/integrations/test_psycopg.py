@@ -7,7 +7,7 @@ import time
 import pytest
 
 import fasthub
-from fasthub.timeout import Timeout
+from fasthub.sync.timeout import Timeout
 
 from integ_support import need
 

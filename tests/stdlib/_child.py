@@ -83,7 +83,7 @@ class Watchdog:
         self.generation += 1
 
     def _run(self):
-        from fasthub._hub import register_internal_thread
+        from fasthub.core._hub import register_internal_thread
 
         register_internal_thread(_original("_thread", "get_ident")())  # not one of the tests' threads
         while True:

@@ -5,8 +5,8 @@ import json
 import os
 import sys
 
-from fasthub.websocket import ConnectionClosed, WebSocketWSGI
-from fasthub.wsgi import WSGIServer
+from fasthub.web.websocket import ConnectionClosed, WebSocketWSGI
+from fasthub.web.wsgi import WSGIServer
 
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>fasthub chat</title>

@@ -32,10 +32,10 @@ from weakref import WeakKeyDictionary
 
 from greenlet import GreenletExit, getcurrent as _raw_getcurrent
 
-from fasthub._greenthread import GreenThread, getcurrent as _fh_getcurrent, spawn as _spawn
-from fasthub._hub import Waiter, get_hub
+from fasthub.core._greenthread import GreenThread, getcurrent as _fh_getcurrent, spawn as _spawn
+from fasthub.core._hub import Waiter, get_hub
+from fasthub.core.originals import get_original, original_attrs
 from fasthub.green._stdlib_like import like
-from fasthub.patcher import get_original, original_attrs
 
 _real_allocate_lock = get_original("_thread", "allocate_lock")
 _real_get_ident = get_original("_thread", "get_ident")
@@ -382,7 +382,7 @@ def _count():
 
 def _internal_thread_idents():
     # fasthub's own OS threads (tpool workers, the monitor), as registered with the hub.
-    from fasthub import _hub
+    from fasthub.core import _hub
     return _hub.internal_threads()
 
 

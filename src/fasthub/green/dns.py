@@ -8,8 +8,9 @@ server is slow). Two resolvers avoid that; ``FASTHUB_RESOLVER`` picks one at fir
   answers are exactly the system's (/etc/hosts, nsswitch, search domains) and only the calling green
   thread waits. Numeric hosts ("127.0.0.1", "::1") are answered inline, with no thread hop.
 - ``dnspython``: queries are built and parsed by dnspython (``pip install dnspython``) and sent over
-  fasthub green sockets, using the name servers, search list and ndots of /etc/resolv.conf and the
-  entries of /etc/hosts; no OS thread is involved. Raises ImportError if dnspython is missing.
+  non-blocking sockets that wait in the hub, using the name servers, search list and ndots of
+  /etc/resolv.conf and the entries of /etc/hosts; no OS thread is involved. Raises ImportError if
+  dnspython is missing.
 - ``block``: the C functions called directly (blocks the hub; for debugging only).
 
 ``set_resolver()`` installs a resolver object explicitly (any object with the five methods).
@@ -21,7 +22,10 @@ import socket as _std
 
 import _socket
 
-from fasthub import tpool
+from fasthub.core import _gsocket
+from fasthub.core._hub import monotonic as _monotonic
+from fasthub.core._hub import notify_close as _notify_close
+from fasthub.sync import tpool
 
 __all__ = [
     "getaddrinfo", "gethostbyname", "gethostbyname_ex", "gethostbyaddr", "getnameinfo",
@@ -232,6 +236,43 @@ def _address_family(addr):
     return None
 
 
+class _QuerySocket(_std.socket):
+    """The socket of one dnspython query: non-blocking, waiting in the hub through the core's socket
+    fast path (``fasthub.core._gsocket``), with a green socket's timeout for each whole operation.
+    ``fasthub.green.socket`` resolves host names with this module, so this module cannot use green
+    sockets without an import cycle; a name server's address is numeric and needs no resolving."""
+
+    __slots__ = ("_timeout",)
+
+    recv = _gsocket.recv
+    send = _gsocket.send
+    sendall = _gsocket.sendall
+
+    def __init__(self, family, kind, timeout):
+        _std.socket.__init__(self, family, kind)
+        _std.socket.setblocking(self, False)
+        self._timeout = timeout   # read by the fast path's recv/send/sendall
+
+    def connect(self, address):
+        """Connect to a numeric ``address``, parking the green thread during the handshake; raises
+        OSError if it fails and TimeoutError after the timeout."""
+        err = self.connect_ex(address)
+        if err in (_errno.EINPROGRESS, _errno.EALREADY, _errno.EINTR):
+            _gsocket.wait(self.fileno(), _gsocket.WRITE, _monotonic() + self._timeout)
+            err = self.getsockopt(_socket.SOL_SOCKET, _socket.SO_ERROR)
+        if err:
+            raise OSError(err, os.strerror(err))
+
+    def _real_close(self, _ss=_std.socket):
+        # Like a green socket: the hub forgets the fd before its number can be reused.
+        fd = self.fileno()
+        try:
+            if fd >= 0:
+                _notify_close(fd)
+        finally:
+            _ss._real_close(self)
+
+
 class DnspythonResolver:
     """A stub resolver made of dnspython messages and fasthub green sockets (no OS threads).
 
@@ -283,22 +324,16 @@ class DnspythonResolver:
 
     def _exchange(self, wire, server, port, timeout):
         # One query over UDP; over TCP when the answer was truncated.
-        from fasthub.green import socket as gsocket
-
         family = _address_family(server) or _socket.AF_INET
-        with gsocket.socket(family, _socket.SOCK_DGRAM) as s:
-            s.settimeout(timeout)
+        with _QuerySocket(family, _socket.SOCK_DGRAM, timeout) as s:
             s.connect((server, port))
             s.send(wire)
             data = s.recv(65535)
         return data
 
     def _exchange_tcp(self, wire, server, port, timeout):
-        from fasthub.green import socket as gsocket
-
         family = _address_family(server) or _socket.AF_INET
-        with gsocket.socket(family, _socket.SOCK_STREAM) as s:
-            s.settimeout(timeout)
+        with _QuerySocket(family, _socket.SOCK_STREAM, timeout) as s:
             s.connect((server, port))
             s.sendall(len(wire).to_bytes(2, "big") + wire)
             head = self._recv_exactly(s, 2)
@@ -323,15 +358,13 @@ class DnspythonResolver:
         import dns.message
         import dns.rcode
 
-        from fasthub._hub import monotonic
-
         servers = self._servers()
         if not servers:
             raise _try_again()
         query = dns.message.make_query(qname, rdtype)
         wire = query.to_wire()
         for server, port in servers:
-            remaining = deadline - monotonic()
+            remaining = deadline - _monotonic()
             if remaining <= 0:
                 break
             timeout = min(self.config.timeout, remaining)
@@ -358,9 +391,7 @@ class DnspythonResolver:
         raises gaierror(EAI_NONAME) when no candidate name exists."""
         import dns.exception
 
-        from fasthub._hub import monotonic
-
-        deadline = monotonic() + self.config.lifetime
+        deadline = _monotonic() + self.config.lifetime
         for qname in self._candidates(name):
             response = self._query_name(qname, rdtype, deadline)
             if response is None:

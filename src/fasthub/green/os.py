@@ -12,8 +12,8 @@ in the child after fork().
   "any child" (-1, 0, a process group), for WUNTRACED/WCONTINUED, or where pidfd is missing it polls
   with WNOHANG, backing off from 1 ms to 50 ms. ``wait()`` is ``waitpid(-1, 0)``.
 - After ``fork()`` the child drops the hub it inherited (its epoll fd is shared with the parent) and
-  gets a new one on first use; green threads of the parent do not run in the child. This reset is
-  registered when this module is imported, which ``import fasthub`` does.
+  gets a new one on first use; green threads of the parent do not run in the child. The compiled hub
+  (``fasthub.core._hub``) registers this reset when it is loaded, so ``os.fork()`` needs nothing here.
 
 Every other name is the stdlib's ``os``.
 """
@@ -25,20 +25,19 @@ import select as _select
 import stat as _stat
 import sys as _sys
 
-from fasthub._hub import (
-    _drop_hub,
+from fasthub.core._hub import (
     notify_close as _notify_close,
     sleep as _sleep,
     wait_read as _wait_read,
     wait_write as _wait_write,
 )
+from fasthub.core.originals import get_original
 from fasthub.green._stdlib_like import like as _like
 
-# The real functions, taken before any patching (this module is imported by fasthub.patcher before
-# it patches anything).
-_real_read = _os.read
-_real_write = _os.write
-_real_waitpid = _os.waitpid
+# The real functions, whether or not os is patched (then os.read is the green read below).
+_real_read = get_original("os", "read")
+_real_write = get_original("os", "write")
+_real_waitpid = get_original("os", "waitpid")
 _pidfd_open = getattr(_os, "pidfd_open", None)
 _poll = _select.poll
 
@@ -163,19 +162,11 @@ def waitpid(pid, options, /):
         delay = min(delay * 2, 0.05)
 
 
-@_like(_os.wait)
+@_like(get_original("os", "wait"))
 def wait():
     """Like os.wait: wait for any child; parks only the calling green thread."""
     return waitpid(-1, 0)
 
-
-def _after_fork_in_child():
-    # The inherited hub's epoll/kqueue fd is shared with the parent: never touch it, make a new hub.
-    _drop_hub()
-
-
-if hasattr(_os, "register_at_fork"):
-    _os.register_at_fork(after_in_child=_after_fork_in_child)
 
 if _sys.platform == "win32":  # pragma: no cover - fasthub runs on POSIX
     raise ImportError("fasthub.green.os supports POSIX only")

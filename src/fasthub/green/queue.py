@@ -7,7 +7,7 @@ Each class is a subclass of the stdlib class (``isinstance(q, queue.Queue)`` hol
 OS thread) with a deque and a green semaphore. Every other name is the stdlib's ``queue``.
 
 For fasthub's own queues (with ``LightQueue``-style speed and eventlet/gevent names) see
-``fasthub.queue``; this module is the stdlib API, for ``monkey_patch(queue=True)``.
+``fasthub.sync.queue``; this module is the stdlib API, for ``monkey_patch(queue=True)``.
 """
 
 import queue as _std

@@ -27,12 +27,12 @@ import select as _std
 
 from greenlet import getcurrent as _getcurrent
 
-from fasthub._hub import Waiter as _Waiter
-from fasthub._hub import get_hub as _get_hub
-from fasthub._hub import get_hub_if_exists as _get_hub_if_exists
-from fasthub._hub import monotonic as _monotonic
-from fasthub._hub import notify_close as _notify_close
-from fasthub._hub import sleep as _sleep
+from fasthub.core._hub import Waiter as _Waiter
+from fasthub.core._hub import get_hub as _get_hub
+from fasthub.core._hub import get_hub_if_exists as _get_hub_if_exists
+from fasthub.core._hub import monotonic as _monotonic
+from fasthub.core._hub import notify_close as _notify_close
+from fasthub.core._hub import sleep as _sleep
 from fasthub.green._stdlib_like import like as _like
 
 for _name in dir(_std):

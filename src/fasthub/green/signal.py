@@ -26,8 +26,8 @@ import signal as _std
 
 from greenlet import GreenletExit as _GreenletExit, getcurrent as _getcurrent
 
-from fasthub._greenthread import spawn as _spawn
-from fasthub._hub import _throw_to_parent, get_hub as _get_hub
+from fasthub.core._greenthread import spawn as _spawn
+from fasthub.core._hub import _throw_to_parent, get_hub as _get_hub
 from fasthub.green._stdlib_like import like as _like
 
 for _name in dir(_std):

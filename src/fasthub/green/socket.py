@@ -12,9 +12,9 @@ socket, and implemented here with the stdlib's meaning:
   for the whole operation (a whole ``sendall()``, a whole ``connect()``).
 
 Every operation first tries the system call and waits only when the kernel says EAGAIN (the fast path
-is one syscall; ``fasthub._gsocket`` does recv/recv_into/send/sendall in C). ``close()`` tells the hub
-first (``notify_close``), so a green thread blocked on the socket wakes with ``FdClosedError`` instead
-of hanging, and the hub forgets the fd before its number can be reused.
+is one syscall; ``fasthub.core._gsocket`` does recv/recv_into/send/sendall in C). ``close()`` tells
+the hub first (``notify_close``), so a green thread blocked on the socket wakes with ``FdClosedError``
+instead of hanging, and the hub forgets the fd before its number can be reused.
 
 Host names in addresses are resolved by ``fasthub.green.dns`` (in OS threads by default), never by the
 C library inside the hub's thread.
@@ -27,10 +27,10 @@ import sys as _sys
 
 import _socket
 
-from fasthub._hub import monotonic as _monotonic
-from fasthub._hub import notify_close as _notify_close
-from fasthub._hub import sleep as _sleep
-from fasthub import _gsocket
+from fasthub.core._hub import monotonic as _monotonic
+from fasthub.core._hub import notify_close as _notify_close
+from fasthub.core._hub import sleep as _sleep
+from fasthub.core import _gsocket
 from fasthub.green import dns as _dns
 from fasthub.green._stdlib_like import like as _like
 

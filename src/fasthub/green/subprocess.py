@@ -23,8 +23,8 @@ import select as _select
 import subprocess as _std
 import types as _types
 
-from fasthub._greenthread import spawn as _spawn
-from fasthub._hub import (
+from fasthub.core._greenthread import spawn as _spawn
+from fasthub.core._hub import (
     FdClosedError as _FdClosedError,
     monotonic as _monotonic,
     notify_close as _notify_close,
@@ -32,9 +32,9 @@ from fasthub._hub import (
     wait_read as _wait_read,
     wait_write as _wait_write,
 )
+from fasthub.core.originals import get_original
 from fasthub.green import _thread as _gthread
 from fasthub.green._stdlib_like import like as _like
-from fasthub.patcher import get_original
 
 for _name in dir(_std):
     if not _name.startswith("__"):

@@ -15,13 +15,13 @@ non-daemon threads are joined at interpreter exit, like the stdlib's.
 
 import sys as _sys
 
-from fasthub import patcher as _patcher
+from fasthub.core import originals as _originals
 from fasthub.green import _thread as _green_thread
 
-_copy = _patcher._fresh_copy("threading", {"_thread": _green_thread})
+_copy = _originals.fresh_copy("threading", {"_thread": _green_thread})
 _copy.current_thread = _green_thread.current_thread_for(_copy)
 _copy.__doc__ = __doc__
-_patcher._after_copy(_copy, "threading")
+_originals.after_copy(_copy, "threading")
 
 # This module becomes the copy itself, so its functions and its globals are one namespace.
 _sys.modules[__name__] = _copy

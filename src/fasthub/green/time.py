@@ -6,7 +6,7 @@ Everything else is the stdlib's ``time``.
 import time as _std
 from operator import index as _index
 
-from fasthub._hub import sleep as _hub_sleep
+from fasthub.core._hub import sleep as _hub_sleep
 from fasthub.green._stdlib_like import like as _like
 
 for _name in dir(_std):

@@ -20,8 +20,8 @@ import psycopg
 from psycopg import errors as _e
 from psycopg import waiting as _waiting
 
-from fasthub._hub import (FdClosedError, Waiter, get_hub, monotonic, notify_close, wait_read,
-                          wait_write)
+from fasthub.core._hub import (FdClosedError, Waiter, get_hub, monotonic, notify_close, wait_read,
+                               wait_write)
 
 __all__ = ["patch", "unpatch", "is_patched", "wait", "wait_conn"]
 

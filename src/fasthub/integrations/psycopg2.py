@@ -20,7 +20,7 @@ psycopg2 closes the connection (``conn.closed == 2``) rather than leave it half-
 import psycopg2
 from psycopg2 import extensions
 
-from fasthub._hub import notify_close, wait_read, wait_write
+from fasthub.core._hub import notify_close, wait_read, wait_write
 
 __all__ = ["patch", "unpatch", "is_patched", "wait_callback"]
 

@@ -31,11 +31,12 @@ import logging
 import os
 from urllib.parse import unquote, urlsplit
 
-import fasthub
-from fasthub.event import Event
+from fasthub.core._greenthread import spawn
+from fasthub.core._hub import sleep
 from fasthub.green.socket import create_connection
-from fasthub.locks import Lock
-from fasthub.queue import Full, LightQueue
+from fasthub.sync.event import Event
+from fasthub.sync.locks import Lock
+from fasthub.sync.queue import Full, LightQueue
 
 __all__ = ["Broadcast", "RedisError", "demo_app"]
 
@@ -120,7 +121,7 @@ class _Client:
         self.queue = LightQueue(max_queue)
         self.send = send
         self.on_overflow = on_overflow
-        self.task = fasthub.spawn(self._drain)
+        self.task = spawn(self._drain)
 
     def _drain(self):
         while True:
@@ -170,7 +171,7 @@ class Broadcast:
         if self._closed:
             raise RuntimeError("fasthub.integrations.redis_broadcast: this Broadcast is closed")
         if self._listener is None:
-            self._listener = fasthub.spawn(self._listen)
+            self._listener = spawn(self._listen)
         if not self._subscribed.wait(self.timeout):
             raise TimeoutError(f"fasthub.integrations.redis_broadcast: not subscribed to "
                                f"{self.channel!r} at {self.redis_url} within {self.timeout} s")
@@ -204,7 +205,7 @@ class Broadcast:
                         self._deliver(msg[2].decode("utf-8", "replace"))
                         # A burst arrives from one buffered read: let the senders run between
                         # messages so only clients that really stall fill their queues.
-                        fasthub.sleep(0)
+                        sleep(0)
             except (OSError, RedisError, ValueError) as e:
                 if self._closed:
                     return
@@ -212,7 +213,7 @@ class Broadcast:
                 self.reconnects += 1
                 log.warning("redis_broadcast: lost the subscription to %r (%s); reconnecting in "
                             "%.1f s", self.channel, e, delay)
-                fasthub.sleep(delay)
+                sleep(delay)
                 delay = min(delay * 2, 5.0)
             finally:
                 sub, self._sub = self._sub, None
@@ -260,7 +261,7 @@ class Broadcast:
         self.leave(key)
         close = getattr(target, "close", None)
         if close is not None:
-            fasthub.spawn(close, 1008, "too slow")
+            spawn(close, 1008, "too slow")
 
     def _deliver(self, message):
         for client in list(self._clients.values()):
@@ -303,7 +304,7 @@ def demo_app(environ, start_response):
     as ``<pid>: <message>``. Redis from FASTHUB_BROADCAST_REDIS_URL (default redis://127.0.0.1:6379/0),
     channel FASTHUB_BROADCAST_CHANNEL (default fasthub-demo)."""
     global _demo
-    from fasthub.websocket import WebSocketWSGI
+    from fasthub.web.websocket import WebSocketWSGI
     if _demo is None:
         broadcast = Broadcast(os.environ.get("FASTHUB_BROADCAST_REDIS_URL", "redis://127.0.0.1:6379/0"),
                               os.environ.get("FASTHUB_BROADCAST_CHANNEL", "fasthub-demo"))

@@ -72,8 +72,8 @@ def _split_bind(bind):
 
 
 def _serve_worker(args, reuse_port):
-    import fasthub
-    from fasthub.wsgi import WSGIServer
+    from fasthub.core._greenthread import spawn
+    from fasthub.web.wsgi import WSGIServer
 
     app = load_app(args.app)
     log = None
@@ -93,7 +93,7 @@ def _serve_worker(args, reuse_port):
 
     def on_term(signum, frame):
         # Runs in the hub (between two loop iterations): only schedule the blocking stop.
-        fasthub.spawn(server.stop, args.graceful_timeout)
+        spawn(server.stop, args.graceful_timeout)
 
     signal.signal(signal.SIGTERM, on_term)
     if not args.worker:
@@ -215,8 +215,8 @@ def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parse_args(argv)
     if not args.no_patch:
-        import fasthub
-        fasthub.monkey_patch()
+        from fasthub.patcher import monkey_patch
+        monkey_patch()
     if args.workers > 1 and not args.worker:
         return _supervise(args, argv)
     return _serve_worker(args, reuse_port=args.worker)

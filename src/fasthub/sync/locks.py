@@ -26,9 +26,9 @@ from collections import deque
 from _thread import allocate_lock as _os_lock
 from threading import TIMEOUT_MAX
 
-from fasthub._greenthread import getcurrent
-from fasthub._hub import Waiter, get_hub, monotonic
-from fasthub.event import _greenlet_unavailable
+from fasthub.core._greenthread import getcurrent
+from fasthub.core._hub import Waiter, get_hub, monotonic
+from fasthub.sync.event import _greenlet_unavailable
 
 __all__ = ["Semaphore", "BoundedSemaphore", "Lock", "RLock", "Condition"]
 

@@ -26,8 +26,8 @@ from collections import deque
 from queue import Empty, Full
 from _thread import allocate_lock as _os_lock
 
-from fasthub._hub import Waiter, get_hub, monotonic
-from fasthub.event import _greenlet_unavailable, _park, _wake_all
+from fasthub.core._hub import Waiter, get_hub, monotonic
+from fasthub.sync.event import _greenlet_unavailable, _park, _wake_all
 
 __all__ = ["Queue", "LifoQueue", "PriorityQueue", "LightQueue", "Empty", "Full"]
 

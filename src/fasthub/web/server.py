@@ -28,8 +28,8 @@ import sys
 
 from greenlet import GreenletExit
 
-from fasthub._greenthread import getcurrent, spawn
-from fasthub._hub import FdClosedError, Waiter, get_hub, notify_close, sleep, wait_read, wait_write
+from fasthub.core._greenthread import getcurrent, spawn
+from fasthub.core._hub import FdClosedError, Waiter, get_hub, notify_close, sleep, wait_read, wait_write
 
 __all__ = ["StreamServer", "DEFAULT_MAX_CONNECTIONS", "StopServe"]
 

@@ -23,8 +23,8 @@ from cpython.exc cimport PyErr_CheckSignals, PyErr_SetFromErrno
 from cpython.object cimport PyObject
 from libc.errno cimport errno, EAGAIN, EINTR
 
-from fasthub._hub cimport Hub, get_hub
-from fasthub.includes.poller cimport FH_READ, FH_WRITE, fh_monotonic
+from fasthub.core._hub cimport Hub, get_hub
+from fasthub.core.includes.poller cimport FH_READ, FH_WRITE, fh_monotonic
 
 import _socket
 

@@ -16,8 +16,8 @@ fasthub wait cleans up its registration when an exception passes through it.
 
 import greenlet as _greenlet_mod
 
-from fasthub._greenthread import Worker
-from fasthub._hub import BlockingInHubError, get_hub, monotonic
+from fasthub.core._greenthread import Worker
+from fasthub.core._hub import BlockingInHubError, get_hub, monotonic
 
 __all__ = ["Timeout", "with_timeout", "WaitTimeout"]
 

@@ -18,8 +18,8 @@ from collections import deque
 
 import greenlet as _greenlet_mod
 
-from fasthub._hub import Waiter, get_hub, monotonic
-from fasthub.timeout import WaitTimeout
+from fasthub.core._hub import Waiter, get_hub, monotonic
+from fasthub.sync.timeout import WaitTimeout
 
 __all__ = ["Event", "AsyncResult"]
 

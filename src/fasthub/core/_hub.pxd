@@ -1,8 +1,8 @@
 # The hub's table of contents: every typed field and cdef method of Hub and Waiter. Bodies: _hub.pyx.
 
-from fasthub.includes.greenlet cimport greenlet
-from fasthub.includes.poller cimport fh_poller_t, fh_event_t
-from fasthub._timers cimport Timer, TimerHeap
+from fasthub.core.includes.greenlet cimport greenlet
+from fasthub.core.includes.poller cimport fh_poller_t, fh_event_t
+from fasthub.core._timers cimport Timer, TimerHeap
 
 
 cdef class Waiter:

@@ -20,15 +20,15 @@ from cpython.exc cimport PyErr_CheckSignals
 from cpython.mem cimport PyMem_Malloc, PyMem_Free
 from libc.errno cimport EINTR
 
-from fasthub.includes.greenlet cimport (
+from fasthub.core.includes.greenlet cimport (
     greenlet, import_greenlet, PyGreenlet_GetCurrent, PyGreenlet_Switch, PyGreenlet_Throw,
 )
-from fasthub.includes.poller cimport (
+from fasthub.core.includes.poller cimport (
     FH_READ, FH_WRITE, FH_BACKEND_DEFAULT, FH_BACKEND_POLL,
     fh_backend_name, fh_poller_open, fh_poller_close, fh_poller_set, fh_poller_rearm, fh_poller_wait,
     fh_wakeup_open, fh_wakeup_send, fh_wakeup_drain, fh_wakeup_close, fh_monotonic, fh_timeout_ms,
 )
-from fasthub._timers cimport Timer, TimerHeap
+from fasthub.core._timers cimport Timer, TimerHeap
 
 import os
 import sys
@@ -762,6 +762,13 @@ def _drop_hub():
     except AttributeError:
         return
     del _thread_hubs.holder
+
+
+# The fork hook: a fork()ed child inherits the parent's hub, whose epoll/kqueue fd is shared with the
+# parent; the child drops it and gets a new hub on first use. Registered when the hub is loaded, so
+# every program that can have a hub has the hook, patched or not.
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_drop_hub)
 
 
 cpdef sleep(double seconds=0):

@@ -2,7 +2,7 @@ from typing import Any, Callable, Iterable, Optional
 
 import greenlet
 
-from fasthub._hub import Hub
+from fasthub.core._hub import Hub
 
 class Worker(greenlet.greenlet):
     task: Optional[GreenThread]

@@ -12,15 +12,15 @@ the next green thread a worker runs. Each green thread starts with an empty cont
 """
 
 cimport cython
-from fasthub.includes.greenlet cimport (
+from fasthub.core.includes.greenlet cimport (
     greenlet, import_greenlet, PyGreenlet_GetCurrent, PyGreenlet_Switch, PyGreenlet_Throw,
 )
-from fasthub._hub cimport Hub, Waiter, get_hub
-from fasthub._timers cimport Timer
+from fasthub.core._hub cimport Hub, Waiter, get_hub
+from fasthub.core._timers cimport Timer
 
 import sys
 from greenlet import GreenletExit
-from fasthub._hub import _throw_to_parent
+from fasthub.core._hub import _throw_to_parent
 
 import_greenlet()
 
@@ -371,7 +371,7 @@ def kill(gt, exception=GreenletExit, block=True, timeout=None):
     if not gt.dead:
         get_hub().call_soon(gt.throw, type(exc), exc)
         if block and PyGreenlet_GetCurrent() is not get_hub():
-            from fasthub._hub import sleep
+            from fasthub.core._hub import sleep
             sleep(0)
 
 

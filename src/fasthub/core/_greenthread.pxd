@@ -1,8 +1,8 @@
 # Green threads: the handle users hold (GreenThread) and the worker greenlets that run them.
 
-from fasthub.includes.greenlet cimport greenlet
-from fasthub._hub cimport Hub, Waiter
-from fasthub._timers cimport Timer
+from fasthub.core.includes.greenlet cimport greenlet
+from fasthub.core._hub cimport Hub, Waiter
+from fasthub.core._timers cimport Timer
 
 
 cdef class Worker(greenlet):

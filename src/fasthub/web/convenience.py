@@ -7,7 +7,7 @@ returned are fasthub green sockets (blocking calls park only the calling green t
 import socket as _stdsocket
 import ssl as _ssl
 
-from fasthub.server import StopServe, StreamServer, make_listener, to_green
+from fasthub.web.server import StopServe, StreamServer, make_listener, to_green
 
 __all__ = ["listen", "connect", "serve", "StopServe", "wrap_ssl"]
 
@@ -101,7 +101,7 @@ def wrap_ssl(sock, *args, **kwargs):
             ctx.load_cert_chain(certfile, keyfile)
         if ciphers:
             ctx.set_ciphers(ciphers)
-    from fasthub.server import _green_socket_class, _green_ssl_module
+    from fasthub.web.server import _green_socket_class, _green_ssl_module
     green_ssl = _green_ssl_module()
     green_cls = _green_socket_class()
     listening = _is_listening(sock)

@@ -1,4 +1,4 @@
-"""One connection of fasthub's WSGI server: reading requests (llhttp via fasthub._http), the
+"""One connection of fasthub's WSGI server: reading requests (llhttp via fasthub.web.wsgi.http), the
 ``wsgi.input`` stream, running the application and writing its response.
 
 The public face is fasthub.wsgi (WSGIServer, server()); this module holds the per-connection
@@ -16,9 +16,9 @@ from _thread import _local as _os_thread_local
 from email.utils import formatdate
 from urllib.parse import unquote_to_bytes
 
-from fasthub._http import STATUS_REASONS, ParseError, RequestParser
-from fasthub._hub import FdClosedError, get_hub, wait_read, wait_write
-from fasthub.server import recv_into, sendall, to_green
+from fasthub.web.wsgi.http import STATUS_REASONS, ParseError, RequestParser
+from fasthub.core._hub import FdClosedError, get_hub, wait_read, wait_write
+from fasthub.web.server import recv_into, sendall, to_green
 
 #: Return this from an application that took over the socket (eventlet's ALREADY_HANDLED).
 ALREADY_HANDLED = object()

@@ -18,8 +18,8 @@ import time
 from collections import deque
 from contextlib import contextmanager
 
-from fasthub._greenthread import spawn_after
-from fasthub._hub import Waiter, get_hub
+from fasthub.core._greenthread import spawn_after
+from fasthub.core._hub import Waiter, get_hub
 
 __all__ = ["ConnectionPool", "PoolTimeout", "PoolClosed"]
 

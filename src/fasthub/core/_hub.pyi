@@ -2,7 +2,7 @@ from typing import Any, Callable, Optional, Union
 
 import greenlet
 
-from fasthub._timers import Timer, TimerHeap
+from fasthub.core._timers import Timer, TimerHeap
 
 FileLike = Union[int, Any]
 

@@ -1,0 +1,567 @@
+"""WebSocket frames and the connection that speaks them (RFC 6455, with permessage-deflate from
+RFC 7692), shared by the server middleware (``.server``) and the client (``.client``).
+
+Protocol rules enforced on what is received (the connection is then closed with the code in brackets):
+masking (client frames masked, server frames not) [1002], reserved bits without a negotiated
+extension [1002], unknown opcodes [1002], control frames fragmented or over 125 bytes [1002],
+continuation frames out of order [1002], close frame syntax and codes [1002], text and close reasons
+must be UTF-8, checked as fragments arrive [1007], frames, messages and inflated messages over the
+limits [1009]. Pings are answered with pongs automatically, even in the middle of a fragmented
+message. ``send()`` holds a lock, so any number of green threads may send on one WebSocket; one green
+thread at a time should receive.
+"""
+
+import base64
+import codecs
+import hashlib
+import os
+import struct
+import zlib
+
+from fasthub.core._hub import FdClosedError, get_hub
+from fasthub.web.server import close_socket, recv_into, sendall
+
+__all__ = ["WebSocket", "WebSocketError", "ProtocolError", "ConnectionClosed", "HandshakeError",
+           "DEFAULT_MAX_FRAME_LENGTH"]
+
+GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+DEFAULT_MAX_FRAME_LENGTH = 8 << 20       # eventlet's default max_frame_length
+DEFAULT_MAX_MESSAGE_LENGTH = 16 << 20
+
+OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
+_DATA_OPS = (OP_TEXT, OP_BINARY)
+_CONTROL_OPS = (OP_CLOSE, OP_PING, OP_PONG)
+
+CLOSE_NORMAL = 1000
+CLOSE_GOING_AWAY = 1001
+CLOSE_PROTOCOL_ERROR = 1002
+CLOSE_UNSUPPORTED = 1003
+CLOSE_NO_STATUS = 1005
+CLOSE_ABNORMAL = 1006
+CLOSE_INVALID_DATA = 1007
+CLOSE_POLICY = 1008
+CLOSE_TOO_BIG = 1009
+CLOSE_INTERNAL_ERROR = 1011
+
+_DEFLATE_TAIL = b"\x00\x00\xff\xff"
+_COMPRESS_MIN = 64     # smaller messages are sent uncompressed (RSV1 is per message)
+
+
+class WebSocketError(Exception):
+    """Base class of fasthub.websocket errors."""
+
+
+class ProtocolError(WebSocketError):
+    """The peer broke RFC 6455; ``code`` is the close code sent to it."""
+
+    def __init__(self, message, code=CLOSE_PROTOCOL_ERROR):
+        super().__init__(message)
+        self.code = code
+
+
+class ConnectionClosed(WebSocketError, ConnectionError):
+    """Raised by send() on a closed WebSocket."""
+
+
+class HandshakeError(WebSocketError):
+    """The opening handshake failed (client side)."""
+
+
+def _accept_key(key):
+    return base64.b64encode(hashlib.sha1((key + GUID).encode("ascii")).digest()).decode("ascii")
+
+
+def _mask(data, key):
+    # XOR with the 4-byte key, done on one big integer: C speed, no per-byte Python loop.
+    n = len(data)
+    if not n:
+        return b""
+    k = (key * (n // 4 + 1))[:n]
+    return (int.from_bytes(data, "little") ^ int.from_bytes(k, "little")).to_bytes(n, "little")
+
+
+def _header_tokens(value):
+    return {t.strip().lower() for t in (value or "").split(",") if t.strip()}
+
+
+def _valid_close_code(code):
+    return (1000 <= code <= 1003 or 1007 <= code <= 1014) or 3000 <= code <= 4999
+
+
+# --- permessage-deflate ---------------------------------------------------------------------------
+
+class _Deflate:
+    """Negotiated permessage-deflate parameters and the zlib streams of one connection."""
+
+    def __init__(self, server_side, server_no_context_takeover, client_no_context_takeover,
+                 server_max_window_bits, client_max_window_bits):
+        if server_side:
+            self.send_bits, self.recv_bits = server_max_window_bits, client_max_window_bits
+            self.send_reset, self.recv_reset = server_no_context_takeover, client_no_context_takeover
+        else:
+            self.send_bits, self.recv_bits = client_max_window_bits, server_max_window_bits
+            self.send_reset, self.recv_reset = client_no_context_takeover, server_no_context_takeover
+        self.params = (server_no_context_takeover, client_no_context_takeover,
+                       server_max_window_bits, client_max_window_bits)
+        self._c = None
+        self._d = None
+
+    def compress(self, data):
+        c = self._c
+        if c is None or self.send_reset:
+            c = self._c = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -self.send_bits)
+        out = c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH)
+        return out[:-4] if out.endswith(_DEFLATE_TAIL) else out
+
+    def decompressor(self):
+        # Called at the start of each compressed message.
+        d = self._d
+        if d is None or self.recv_reset:
+            d = self._d = zlib.decompressobj(-self.recv_bits)
+        return d
+
+    def response_header(self):
+        snct, cnct, smwb, cmwb = self.params
+        parts = ["permessage-deflate"]
+        if snct:
+            parts.append("server_no_context_takeover")
+        if cnct:
+            parts.append("client_no_context_takeover")
+        if smwb != 15:
+            parts.append(f"server_max_window_bits={smwb}")
+        if cmwb != 15:
+            parts.append(f"client_max_window_bits={cmwb}")
+        return "; ".join(parts)
+
+
+def _parse_extensions(header):
+    """'a; x=1, b' -> [('a', {'x': '1'}), ('b', {})]; None for a syntax error."""
+    out = []
+    for offer in header.split(","):
+        items = [p.strip() for p in offer.split(";")]
+        if not items[0]:
+            continue
+        params = {}
+        for item in items[1:]:
+            if not item:
+                return None
+            name, eq, value = item.partition("=")
+            name = name.strip().lower()
+            value = value.strip().strip('"') if eq else None
+            if name in params:
+                return None   # a parameter given twice makes the offer invalid (RFC 7692 5.1)
+            params[name] = value
+        out.append((items[0].lower(), params))
+    return out
+
+
+def _window_bits(value, allow_none):
+    if value is None:
+        return 15 if allow_none else -1
+    if not value.isdigit() or not 9 <= int(value) <= 15:
+        return -1   # zlib cannot do raw deflate with an 8-bit window: such offers are declined
+    return int(value)
+
+
+def _negotiate_deflate(header):
+    """Pick the first acceptable permessage-deflate offer of a client; None if there is none."""
+    offers = _parse_extensions(header or "")
+    if not offers:
+        return None
+    for name, params in offers:
+        if name != "permessage-deflate":
+            continue
+        known = {"server_no_context_takeover", "client_no_context_takeover",
+                 "server_max_window_bits", "client_max_window_bits"}
+        if set(params) - known:
+            continue
+        if params.get("server_no_context_takeover", None) is not None or \
+                params.get("client_no_context_takeover", None) is not None:
+            continue
+        smwb = _window_bits(params["server_max_window_bits"], False) \
+            if "server_max_window_bits" in params else 15
+        if "client_max_window_bits" in params:
+            cmwb = _window_bits(params["client_max_window_bits"], True)
+        else:
+            cmwb = 15
+        if smwb < 0 or cmwb < 0:
+            continue
+        return _Deflate(True, "server_no_context_takeover" in params,
+                        "client_no_context_takeover" in params, smwb, cmwb)
+    return None
+
+
+# --- the connection -------------------------------------------------------------------------------
+
+class WebSocket:
+    """One WebSocket connection (RFC 6455), server or client side.
+
+    ``send(message)``: str as text, bytes-like as binary; blocks while the socket is full; raises
+    ConnectionClosed once closed. ``wait()`` (alias ``receive()``): the next message, or None once
+    the connection is closed; iterate the WebSocket for the same. ``close(code, reason)``: the
+    closing handshake. ``ping(data)`` / ``pong(data)``. Attributes: ``environ``, ``path``,
+    ``origin``, ``protocol`` (negotiated subprotocol), ``extensions``, ``close_code``,
+    ``close_reason``, ``closed``.
+    """
+
+    def __init__(self, sock, environ=None, version=13, client=False, protocol=None,
+                 deflate=None, max_frame_length=DEFAULT_MAX_FRAME_LENGTH,
+                 max_message_length=DEFAULT_MAX_MESSAGE_LENGTH, buffered=b"", timeout=None,
+                 close_timeout=5.0):
+        from fasthub.sync.locks import Lock
+        self.socket = sock
+        self.environ = environ if environ is not None else {}
+        self.version = version
+        self.client = client
+        self.protocol = protocol
+        self._deflate = deflate
+        self.extensions = [deflate.response_header()] if deflate is not None else []
+        self.max_frame_length = max_frame_length
+        self.max_message_length = max_message_length
+        self.timeout = timeout
+        self.close_timeout = close_timeout
+        self.path = self.environ.get("PATH_INFO")
+        self.origin = self.environ.get("HTTP_ORIGIN")
+        self.close_code = None
+        self.close_reason = None
+        self._sent_close = False
+        self._got_close = False
+        self._sock_closed = False
+        self._lock = Lock()
+        self._buf = bytearray(buffered)
+        self._pos = 0
+        self._consumed = 0     # bytes parsed so far: tells a timeout between frames from one inside
+        self._rbuf = bytearray(65536)
+        self._rview = memoryview(self._rbuf)
+
+    @property
+    def closed(self):
+        """True once a close frame was sent or received, or the socket was lost."""
+        return self._sent_close or self._got_close or self._sock_closed
+
+    # -- sending ------------------------------------------------------------------------------------
+
+    def _frame(self, opcode, payload, fin=True, rsv1=False):
+        n = len(payload)
+        b0 = (0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode
+        mask_bit = 0x80 if self.client else 0
+        if n < 126:
+            header = struct.pack("!BB", b0, mask_bit | n)
+        elif n < 65536:
+            header = struct.pack("!BBH", b0, mask_bit | 126, n)
+        else:
+            header = struct.pack("!BBQ", b0, mask_bit | 127, n)
+        if self.client:
+            key = os.urandom(4)
+            return header + key + _mask(payload, key)
+        return header + payload
+
+    def _send_frame(self, opcode, payload, fin=True, rsv1=False):
+        data = self._frame(opcode, payload, fin, rsv1)
+        with self._lock:
+            if self._sock_closed:
+                raise ConnectionClosed("fasthub.websocket: the connection is closed")
+            try:
+                sendall(self.socket, data, self.timeout)
+            except (OSError, FdClosedError) as e:
+                self._lost()
+                raise ConnectionClosed(f"fasthub.websocket: connection lost while sending: {e}") from None
+
+    def send(self, message, binary=None):
+        """Send one message: str as a text frame, bytes/bytearray/memoryview as binary (or force
+        with ``binary=``). Blocks the calling green thread until written; raises ConnectionClosed
+        if the WebSocket is closed. Safe to call from several green threads at once."""
+        if isinstance(message, str):
+            payload = message.encode("utf-8")
+            opcode = OP_BINARY if binary else OP_TEXT
+        elif isinstance(message, (bytes, bytearray, memoryview)):
+            payload = bytes(message)
+            opcode = OP_TEXT if binary is False else OP_BINARY
+        else:
+            raise TypeError(f"fasthub.websocket: send() takes str or bytes, not {type(message).__name__}")
+        if self._sent_close or self._sock_closed:
+            raise ConnectionClosed("fasthub.websocket: the connection is closed")
+        rsv1 = False
+        if self._deflate is not None and len(payload) >= _COMPRESS_MIN:
+            with self._lock:   # the compressor's state must follow the order frames are sent in
+                payload = self._deflate.compress(payload)
+                data = self._frame(opcode, payload, True, True)
+                if self._sock_closed:
+                    raise ConnectionClosed("fasthub.websocket: the connection is closed")
+                try:
+                    sendall(self.socket, data, self.timeout)
+                except (OSError, FdClosedError) as e:
+                    self._lost()
+                    raise ConnectionClosed(f"fasthub.websocket: connection lost: {e}") from None
+            return
+        self._send_frame(opcode, payload, True, rsv1)
+
+    def ping(self, data=b""):
+        """Send a ping (payload up to 125 bytes); the peer's pong is consumed by wait()."""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        if len(data) > 125:
+            raise ValueError("fasthub.websocket: a ping payload is at most 125 bytes")
+        self._send_frame(OP_PING, bytes(data))
+
+    def pong(self, data=b""):
+        """Send an unsolicited pong (a one-way heartbeat)."""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        if len(data) > 125:
+            raise ValueError("fasthub.websocket: a pong payload is at most 125 bytes")
+        self._send_frame(OP_PONG, bytes(data))
+
+    def _send_close(self, code, reason=""):
+        if self._sent_close or self._sock_closed:
+            return
+        self._sent_close = True
+        payload = b""
+        if code is not None and code != CLOSE_NO_STATUS:
+            payload = struct.pack("!H", code) + reason.encode("utf-8")[:123]
+        try:
+            self._send_frame(OP_CLOSE, payload)
+        except ConnectionClosed:
+            pass
+
+    def close(self, code=CLOSE_NORMAL, reason="", close_data=None):
+        """Start (or finish) the closing handshake, wait up to ``close_timeout`` seconds for the
+        peer's close frame, then close the socket. ``close_data=(code, reason)`` is eventlet's form.
+        Blocks the calling green thread; never raises for a connection already gone."""
+        if close_data is not None:
+            code, reason = close_data
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        if self._sock_closed:
+            return
+        if not self._sent_close:
+            self._send_close(code, reason)
+            if self.close_code is None:
+                self.close_code, self.close_reason = code, reason
+        if not self._got_close and not self._sock_closed:
+            # Read (and drop) until the peer's close frame: the other side may still be sending.
+            hub = get_hub()
+            deadline = hub.now() + self.close_timeout
+            try:
+                while not self._got_close and not self._sock_closed:
+                    remaining = deadline - hub.now()
+                    if remaining <= 0:
+                        break
+                    self._read_frame(remaining)
+            except (ProtocolError, OSError, TimeoutError, FdClosedError):
+                pass
+        self._lost()
+
+    def _lost(self):
+        if not self._sock_closed:
+            self._sock_closed = True
+            if self.close_code is None:
+                self.close_code = CLOSE_ABNORMAL
+            close_socket(self.socket)
+
+    # -- receiving ----------------------------------------------------------------------------------
+
+    def _need(self, n, timeout):
+        # Make sure n unread bytes are buffered; returns False at EOF.
+        buf = self._buf
+        while len(buf) - self._pos < n:
+            if self._pos > 65536 and self._pos * 2 > len(buf):
+                del buf[:self._pos]
+                self._pos = 0
+            got = recv_into(self.socket, self._rview, timeout)
+            if not got:
+                return False
+            buf += self._rview[:got]
+        return True
+
+    def _take(self, n):
+        p = self._pos
+        self._pos = p + n
+        self._consumed += n
+        return bytes(self._buf[p:p + n])
+
+    def _read_frame(self, timeout=None):
+        """Read one frame: (fin, rsv1, opcode, payload). Handles control frames itself and returns
+        None for them. Raises ProtocolError, or OSError/EOFError for a lost connection."""
+        if not self._need(2, timeout):
+            raise EOFError("fasthub.websocket: the peer closed the connection")
+        b0, b1 = self._buf[self._pos], self._buf[self._pos + 1]
+        self._pos += 2
+        self._consumed += 2
+        fin = b0 & 0x80
+        rsv1 = b0 & 0x40
+        if b0 & 0x30 or (rsv1 and self._deflate is None):
+            raise ProtocolError("reserved bits set without a negotiated extension")
+        opcode = b0 & 0x0F
+        masked = b1 & 0x80
+        if masked != (0 if self.client else 0x80):
+            raise ProtocolError("client frames must be masked, server frames must not be"
+                                if not self.client else "the server sent a masked frame")
+        n = b1 & 0x7F
+        if n == 126:
+            if not self._need(2, timeout):
+                raise EOFError("fasthub.websocket: connection lost mid-frame")
+            n = struct.unpack("!H", self._take(2))[0]
+        elif n == 127:
+            if not self._need(8, timeout):
+                raise EOFError("fasthub.websocket: connection lost mid-frame")
+            n = struct.unpack("!Q", self._take(8))[0]
+            if n >> 63:
+                raise ProtocolError("frame length with the most significant bit set")
+        if opcode >= 8:
+            if opcode not in _CONTROL_OPS:
+                raise ProtocolError(f"reserved control opcode {opcode:#x}")
+            if not fin:
+                raise ProtocolError("fragmented control frame")
+            if n > 125:
+                raise ProtocolError("control frame payload over 125 bytes")
+            if rsv1:
+                raise ProtocolError("RSV1 set on a control frame")
+        elif opcode not in (OP_CONT, OP_TEXT, OP_BINARY):
+            raise ProtocolError(f"reserved data opcode {opcode:#x}")
+        if n > self.max_frame_length:
+            raise ProtocolError(f"frame of {n} bytes over the limit of {self.max_frame_length}",
+                                CLOSE_TOO_BIG)
+        key = None
+        if masked:
+            if not self._need(4, timeout):
+                raise EOFError("fasthub.websocket: connection lost mid-frame")
+            key = self._take(4)
+        if not self._need(n, timeout):
+            raise EOFError("fasthub.websocket: connection lost mid-frame")
+        payload = self._take(n)
+        if key is not None:
+            payload = _mask(payload, key)
+        if opcode >= 8:
+            self._control(opcode, payload)
+            return None
+        return fin, rsv1, opcode, payload
+
+    def _control(self, opcode, payload):
+        if opcode == OP_PING:
+            if not self._sent_close:
+                try:
+                    self._send_frame(OP_PONG, payload)
+                except ConnectionClosed:
+                    pass
+        elif opcode == OP_CLOSE:
+            self._got_close = True
+            if len(payload) == 1:
+                raise ProtocolError("close frame with a 1-byte payload")
+            if payload:
+                code = struct.unpack("!H", payload[:2])[0]
+                if not _valid_close_code(code):
+                    raise ProtocolError(f"invalid close code {code}")
+                try:
+                    reason = payload[2:].decode("utf-8")
+                except UnicodeDecodeError:
+                    raise ProtocolError("close reason is not UTF-8", CLOSE_INVALID_DATA) from None
+            else:
+                code, reason = CLOSE_NO_STATUS, ""
+            if self.close_code is None:
+                self.close_code, self.close_reason = code, reason
+            if not self._sent_close:
+                # Echo the code (RFC 6455 5.5.1); then the handshake is complete on our side.
+                self._send_close(CLOSE_NORMAL if code == CLOSE_NO_STATUS else code, "")
+            self._lost()
+        # OP_PONG: nothing to do (a reply to our ping, or a heartbeat)
+
+    def wait(self, timeout=None):
+        """Block the calling green thread until a whole message arrives; return it (str for text,
+        bytes for binary), or None once the connection is closed (see ``close_code``). With
+        ``timeout`` (seconds), raise TimeoutError if no frame arrives in time."""
+        if self._got_close or self._sock_closed:
+            return None
+        start = self._consumed
+        try:
+            return self._read_message(timeout if timeout is not None else self.timeout)
+        except ProtocolError as e:
+            self._fail(e.code, str(e))
+        except (EOFError, OSError, FdClosedError) as e:
+            if isinstance(e, TimeoutError) and not self._sock_closed and self._consumed == start:
+                raise   # nothing of a message was read: the WebSocket is still usable
+            self._lost()
+        return None
+
+    receive = wait
+
+    def _fail(self, code, reason):
+        # A protocol violation: say why with a close frame, then drop the connection at once.
+        self.close_code, self.close_reason = code, reason
+        self._send_close(code, reason)
+        self._lost()
+
+    def _read_message(self, timeout):
+        opcode = None
+        parts = []
+        size = 0
+        decoder = None
+        inflate = None
+        while True:
+            frame = self._read_frame(timeout)
+            if frame is None:
+                if self._got_close or self._sock_closed:
+                    return None
+                continue
+            fin, rsv1, op, payload = frame
+            if op == OP_CONT:
+                if opcode is None:
+                    raise ProtocolError("continuation frame without a message to continue")
+                if rsv1:
+                    raise ProtocolError("RSV1 set on a continuation frame")
+            else:
+                if opcode is not None:
+                    raise ProtocolError("new data frame before the fragmented message ended")
+                opcode = op
+                if rsv1:
+                    inflate = self._deflate.decompressor()
+                if op == OP_TEXT:
+                    decoder = codecs.getincrementaldecoder("utf-8")()
+            if inflate is not None:
+                limit = self.max_message_length - size + 1
+                try:
+                    data = inflate.decompress(payload, limit)
+                    if inflate.unconsumed_tail or len(data) >= limit:
+                        raise ProtocolError("inflated message over the limit", CLOSE_TOO_BIG)
+                    if fin:
+                        data += inflate.decompress(_DEFLATE_TAIL, limit - len(data))
+                        if inflate.unconsumed_tail:
+                            raise ProtocolError("inflated message over the limit", CLOSE_TOO_BIG)
+                except zlib.error:
+                    raise ProtocolError("corrupt compressed data", CLOSE_INVALID_DATA) from None
+                payload = data
+            size += len(payload)
+            if size > self.max_message_length:
+                raise ProtocolError(f"message over the limit of {self.max_message_length} bytes",
+                                    CLOSE_TOO_BIG)
+            if decoder is not None:
+                # Decoded as fragments arrive, so bad UTF-8 fails fast (1007), not at the end.
+                try:
+                    parts.append(decoder.decode(payload, final=bool(fin)))
+                except UnicodeDecodeError:
+                    raise ProtocolError("text message is not valid UTF-8", CLOSE_INVALID_DATA) from None
+            else:
+                parts.append(payload)
+            if fin:
+                if decoder is not None:
+                    return "".join(parts)
+                return b"".join(parts)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        message = self.wait()
+        if message is None:
+            raise StopIteration
+        return message
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        state = "closed" if self.closed else "open"
+        return f"<fasthub WebSocket {'client' if self.client else 'server'} {state} path={self.path!r}>"
