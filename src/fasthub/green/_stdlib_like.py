@@ -38,13 +38,14 @@ class BuiltinLike(staticmethod):
     frame. ``inspect.signature()`` follows ``__wrapped__`` to the function, whose parameters are
     written to match the builtin's (positional-only where the builtin's are)."""
 
-    def __init__(self, function, original):
+    def __init__(self, function, original, home):
         super().__init__(function)
         self.__module__ = original.__module__
         self.__name__ = original.__name__
         self.__qualname__ = getattr(original, "__qualname__", original.__name__)
-        # Where the function lives in fasthub, to pickle it when the stdlib name is not patched.
-        self._home = (function.__module__, function.__name__)
+        # The green module that holds this object under the original's name: pickling goes there
+        # when the stdlib's name is not this object (not patched, or patched in another module).
+        self._home = (home, original.__name__)
 
     def __get__(self, obj, cls=None):
         return self
@@ -62,7 +63,7 @@ class BuiltinLike(staticmethod):
 
 
 def _restore(module_name, name):
-    """Unpickle a BuiltinLike by its place in fasthub (used when the stdlib name was not patched)."""
+    """Unpickle a BuiltinLike from its green module (when the stdlib's name is not this object)."""
     return getattr(importlib.import_module(module_name), name)
 
 
@@ -110,11 +111,14 @@ def like(original, *, signature=False):
       it must not add weak references or a ``__dict__`` the original lacks (checked here).
 
     ``signature=True`` also gives the replacement the original's signature, for a replacement that
-    passes its arguments on to the original (which then checks them exactly)."""
+    passes its arguments on to the original (which then checks them exactly). A builtin's replacement
+    must be stored in the calling module under the original's name (pickling finds it there)."""
+
+    home = sys._getframe(1).f_globals.get("__name__")  # the green module applying like()
 
     def apply(replacement):
         if isinstance(original, types.BuiltinFunctionType):
-            return BuiltinLike(replacement, original)
+            return BuiltinLike(replacement, original, home)
         if isinstance(original, type):
             if isinstance(replacement, type) and issubclass(replacement, original):
                 if signature:
