@@ -278,6 +278,7 @@ def main():
     for m, n in ENTRIES:
         result["after"][f"{m}.{n}"] = facts_for(m, n, "after")
     result["after"]["relations"] = relations("after")
+    result["patched"] = fasthub.patched()
     with open(out_path, "w") as f:
         json.dump(result, f, indent=1, sort_keys=True)
     print("done")
