@@ -414,7 +414,8 @@ if _HAVE_EPOLL:
         def poll(self, timeout=None, maxevents=-1):
             """Return ``[(fd, events)]``, waiting at most ``timeout`` seconds (None or negative:
             no limit)."""
-            if not _plain(timeout, -1) or maxevents != -1:
+            if not (_plain(timeout, -1) and type(maxevents) is int
+                    and (maxevents == -1 or 1 <= maxevents <= 1 << 20)):
                 _always_ready.epoll_poll(timeout, maxevents)
             if timeout is not None:
                 timeout = float(timeout)
