@@ -52,11 +52,13 @@ SKIPS = [
     ("test.test_signal.StressTest.test_stress_modifying_handlers", ALL,
      "needs preemption: the main thread spins on a counter only another thread advances, never "
      "waiting (hangs)"),
-    ("test.test_concurrent_futures.test_thread_pool.ThreadPoolExecutorTest."
-     "test_hang_global_shutdown_lock", ("3.13",),
-     "needs preemption: a task that resubmits itself keeps the pool's worker busy without ever "
-     "waiting, so the main thread never runs again (hangs)"),
-    ("test.test_logging.ConfigDictTest.test_config_queue_handler", ("3.13",),
+] + [
+    (f"test.test_concurrent_futures.{where}ThreadPoolExecutorTest.test_hang_global_shutdown_lock",
+     versions, "needs preemption: a task that resubmits itself keeps the pool's worker busy without "
+     "ever waiting, so the main thread never runs again (hangs)")
+    for where, versions in (("", ("3.10",)), ("test_thread_pool.", ("3.13",)))
+] + [
+    ("test.test_logging.ConfigDictTest.test_config_queue_handler", ("3.12", "3.13"),
      "needs preemption: the test spins on `while support.sleeping_retry(...)` (a generator object, "
      "always true, so it never sleeps) until the listener thread drains the queue (hangs)"),
 ] + [
