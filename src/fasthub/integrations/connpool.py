@@ -101,6 +101,7 @@ class ConnectionPool:
         self._busy = {}               # id(conn) -> _Entry for checked-out connections
         self._opening = 0             # connections being opened right now (count against max_size)
         self._waiters = deque()       # Waiters of green threads blocked in get()
+        self._handing = {}            # Waiter -> _Entry put() handed to it, until that green thread runs
         self._reaper = None
         self._closed = False
         for _ in range(min_size):
@@ -115,8 +116,8 @@ class ConnectionPool:
 
     @property
     def size(self):
-        """Connections that exist now: idle + checked out + being opened."""
-        return len(self._idle) + len(self._busy) + self._opening
+        """Connections that exist now: idle + checked out + being opened + handed to a waiter."""
+        return len(self._idle) + len(self._busy) + self._opening + len(self._handing)
 
     @property
     def closed(self):
@@ -207,7 +208,13 @@ class ConnectionPool:
                 f"(all max_size={self.max_size} in use); raise max_size or give connections back "
                 f"sooner (use `with pool.connection() as conn:`)"),))
         try:
-            return w.get()
+            entry = w.get()
+        except BaseException:
+            # Killed (or timed out) just after put() handed us a connection: pass it on, not lose it.
+            entry = self._handing.pop(w, None)
+            if entry is not None:
+                self._hand_over(entry)
+            raise
         finally:
             if timer is not None:
                 timer.cancel()
@@ -215,6 +222,8 @@ class ConnectionPool:
                 self._waiters.remove(w)
             except ValueError:
                 pass
+        self._handing.pop(w, None)
+        return entry
 
     def _open(self):
         conn = self._connect(*self._args, **self._kwargs)
@@ -244,17 +253,26 @@ class ConnectionPool:
             self._discard(conn)
             return
         entry.returned = now
-        # Hand the connection straight to the longest waiter (no barging); skip waiters that timed
-        # out but have not run yet (their Waiter is already fired).
+        self._hand_over(entry)
+
+    putconn = put   # psycopg_pool's name
+
+    def _hand_over(self, entry):
+        # Straight to the longest waiter (no barging), skipping waiters that timed out but have not
+        # run yet (their Waiter already fired); else idle. The waiter runs later: until then the
+        # entry sits in _handing and still counts against max_size, or a get() in between would
+        # open a connection beyond max_size.
+        if self._closed:
+            self._close_conn(entry.conn)
+            return
         while self._waiters:
             w = self._waiters.popleft()
             if not w.ready:
+                self._handing[w] = entry
                 w.switch(entry)
                 return
         self._idle.append(entry)
         self._schedule_reap()
-
-    putconn = put   # psycopg_pool's name
 
     def _discard(self, conn):
         self._close_conn(conn)
