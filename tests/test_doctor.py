@@ -132,6 +132,12 @@ FRAMEWORK = """
             self.listener.listen()
 
     APP = App()
+
+    class Proxy:  # like werkzeug's LocalProxy outside a request: every attribute raises
+        def __getattribute__(self, name):
+            raise RuntimeError("working outside of request context")
+
+    REQUEST = Proxy()                        # the audit must not touch it
 """
 
 EXPECTED_HOLDERS = [

@@ -429,7 +429,8 @@ def _late_patch_report(newly, thread_patched):
             if what is not None:
                 culprits.append(f"module {mod_name!r} holds the original {what} as {attr!r} "
                                 f"(it ran `from {what.rpartition('.')[0]} import ...` before patching)")
-            elif isinstance(value, type) and getattr(value, "__module__", None) == mod_name:
+            elif issubclass(type(value), type) and vars(value).get("__module__") == mod_name:
+                # (type() and vars(): a proxy object, werkzeug's LocalProxy, may raise on __class__)
                 culprits.extend(_class_attribute_originals(value, originals))
     if thread_patched:
         culprits.extend(_pre_patch_locks())
@@ -442,7 +443,7 @@ def _class_attribute_originals(cls, originals):
     # instance calls the blocking original through them.
     out = []
     for attr, value in list(vars(cls).items()):
-        if isinstance(value, (staticmethod, classmethod)):
+        if type(value) in (staticmethod, classmethod):
             value = value.__func__
         what = originals.get(id(value))
         if what is not None:

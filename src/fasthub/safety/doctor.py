@@ -147,27 +147,31 @@ def _program_modules():
 
 
 def _children(obj, program):
-    """(label suffix, child) pairs to look into, for one object met in the walk."""
+    """(label suffix, child) pairs to look into, for one object met in the walk. Only type() is
+    asked of an object, never its __class__ or attributes through getattr: a proxy (werkzeug's
+    LocalProxy, Django's lazy objects) may raise or compute on those."""
     import functools
     import types
 
-    if isinstance(obj, dict):
+    t = type(obj)
+    if issubclass(t, dict):
         return [(f"[{k!r}]", v) for k, v in list(obj.items())[:1000]]
-    if isinstance(obj, (list, tuple, set, frozenset)):
+    if issubclass(t, (list, tuple, set, frozenset)):
         return [(f"[{i}]", v) for i, v in enumerate(list(obj)[:1000])]
-    if isinstance(obj, (staticmethod, classmethod)):
+    if issubclass(t, (staticmethod, classmethod)):
         return [("", obj.__func__)]
-    if isinstance(obj, functools.partial):
+    if issubclass(t, functools.partial):
         return [(" (partial) function", obj.func)] + [
             (f" (partial) argument {i}", a) for i, a in enumerate(obj.args)] + [
             (f" (partial) argument {k!r}", v) for k, v in (obj.keywords or {}).items()]
-    if isinstance(obj, types.FunctionType):
+    if t is types.FunctionType:
         if obj.__module__ not in program:
             return []
         code = obj.__code__
         out = []
         names = code.co_varnames[:code.co_argcount]
-        for name, value in zip(names[len(names) - len(obj.__defaults__ or ()):], obj.__defaults__ or ()):
+        defaults = obj.__defaults__ or ()
+        for name, value in zip(names[len(names) - len(defaults):], defaults):
             out.append((f"() default of {name!r}", value))
         out += [(f"() default of {k!r}", v) for k, v in (obj.__kwdefaults__ or {}).items()]
         for name, cell in zip(code.co_freevars, obj.__closure__ or ()):
@@ -176,19 +180,20 @@ def _children(obj, program):
             except ValueError:  # an empty cell
                 pass
         return out
-    if isinstance(obj, type):
-        if obj.__module__ not in program:
+    if issubclass(t, type):
+        if vars(obj).get("__module__") not in program:
             return []
-        return [(f".{k}", v.__func__ if isinstance(v, (staticmethod, classmethod)) else v)
+        return [(f".{k}", v.__func__ if type(v) in (staticmethod, classmethod) else v)
                 for k, v in list(vars(obj).items()) if not k.startswith("__")]
-    if isinstance(obj, (types.ModuleType, types.BuiltinFunctionType, types.MethodType)):
+    if issubclass(t, (types.ModuleType, types.BuiltinFunctionType, types.MethodType)):
         return []
-    module = getattr(type(obj), "__module__", "") or ""
-    if module.startswith("fasthub"):
+    if (getattr(t, "__module__", "") or "").startswith("fasthub"):
         return []
     try:
-        attrs = vars(obj)
-    except TypeError:
+        attrs = object.__getattribute__(obj, "__dict__")
+    except Exception:  # noqa: BLE001 - no __dict__, or one that will not be read: nothing to walk
+        return []
+    if type(attrs) is not dict:
         return []
     return [(f".{k}", v) for k, v in list(attrs.items())]
 
@@ -251,7 +256,8 @@ def _held_risks():
         if id(obj) in seen:
             continue
         seen.add(id(obj))
-        if isinstance(obj, (std_socket, c_socket)) and not isinstance(obj, green_socket):
+        kind = type(obj)
+        if issubclass(kind, (std_socket, c_socket)) and not issubclass(kind, green_socket):
             state = _describe_socket(obj)
             if state is not None:
                 risks.append(Risk("raw-socket",
@@ -263,7 +269,7 @@ def _held_risks():
             continue
         if depth < _MAX_DEPTH:
             # A class attribute of a program class is what the patcher reports itself.
-            is_class = isinstance(obj, type)
+            is_class = issubclass(type(obj), type)
             stack.extend((path + suffix, child, depth + 1, is_class and depth == 1)
                          for suffix, child in _children(obj, program))
     return risks
