@@ -3,7 +3,8 @@
     python _child.py MODULE RESULTS_FILE [SKIP_FILE [SELECT]]
 
 Patches everything first, then imports ``test.<MODULE>`` (a module or a package of them) from this
-interpreter's own ``test`` package and runs it with unittest. Streams one JSON line per event to
+interpreter's own ``test`` package (or, for the runner's own tests, the file MODULE if it ends in
+``.py``) and runs it with unittest. Streams one JSON line per event to
 RESULTS_FILE: ``{"start": id}`` before a test, then exactly one ``{"id", "outcome", "seconds",
 "detail"}`` after it; outcome is one of pass, fail, error, skip, xfail (an expectedFailure of
 CPython's), xpass or timeout. A test whose subTests failed is one failed test whose detail lists
@@ -223,6 +224,18 @@ def _filter(suite, skips, select):
     return kept
 
 
+def _import(name):
+    # A path to a .py file is the runner's own tests (tests/test_stdlib_runner.py).
+    if name.endswith(".py"):
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location(os.path.basename(name)[:-3], name)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    return importlib.import_module("test." + name)
+
+
 def main():
     name, results_file = sys.argv[1], sys.argv[2]
     skips = {}
@@ -239,7 +252,7 @@ def main():
         watchdog = Watchdog(out, limit)
         watchdog.arm(f"test.{name} (import and setUpModule)")
         try:
-            module = importlib.import_module("test." + name)
+            module = _import(name)
             suite = unittest.defaultTestLoader.loadTestsFromModule(module)
         except BaseException:
             watchdog.write({"id": f"test.{name}", "outcome": "error", "seconds": 0,

@@ -53,9 +53,12 @@ MISSING = "missing"
 
 
 def available(name):
-    """True if this interpreter's ``test`` package has the module (or package) ``name``."""
+    """True if this interpreter's ``test`` package has the module (or package) ``name`` (a path to
+    a .py file: the runner's own tests)."""
     import importlib.util
 
+    if name.endswith(".py"):
+        return os.path.exists(name)
     return importlib.util.find_spec("test." + name) is not None
 
 
@@ -123,7 +126,7 @@ def run_module(name, verbose=False):
         results = _run_tests(name, SELECT.get(name, ""), t0, tmp, "run", logs, verbose)
         again = [t for t, rec in results.items()
                  if rec["outcome"] in ("fail", "error", "timeout") and t not in expected
-                 and t.count(".") >= 3 and not t.endswith(")")]
+                 and t != f"test.{name}" and " " not in t]  # not the module's or a fixture's
         if again:
             select = "^(" + "|".join(re.escape(t) for t in again) + ")$"
             for test_id, rec in _run_tests(name, select, t0, tmp, "rerun", logs, verbose).items():
