@@ -24,7 +24,7 @@ fasthub.monkey_patch()
 
 import faulthandler  # noqa: E402
 import gc  # noqa: E402
-import importlib  # noqa: E402
+import importlib.util  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
@@ -227,8 +227,6 @@ def _filter(suite, skips, select):
 def _import(name):
     # A path to a .py file is the runner's own tests (tests/test_stdlib_runner.py).
     if name.endswith(".py"):
-        import importlib.util
-
         spec = importlib.util.spec_from_file_location(os.path.basename(name)[:-3], name)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
