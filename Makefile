@@ -9,7 +9,7 @@ DEV_DEPS := "cython>=3.0.10" setuptools wheel "greenlet>=3.1" pytest pytest-time
 	"sqlalchemy>=2"
 PYTEST_ARGS ?= -q
 
-.PHONY: test test-apps test-all test-soak demo bench wheel build debug clean venv
+.PHONY: test test-apps test-all test-soak test-eventlet demo bench wheel build debug clean venv
 
 $(VENV)/.ready: pyproject.toml setup.py scripts/system-deps.sh
 	./scripts/system-deps.sh $(PYTHON)
@@ -132,3 +132,9 @@ test-stdlib:
 	status=0; for v in $(VERSIONS); do \
 	  .venv-$$v/bin/python tests/stdlib/run.py $(STDLIB_ARGS) || status=1; \
 	done; exit $$status
+
+# eventlet's own test suite (from its PyPI sdist, fetched at test time; nothing of it is committed)
+# run on fasthub's eventlet alias and on the real eventlet in .venv-eventlet-ref-X.Y, compared test
+# by test (tests/eventlet_compat/run.py; expected differences in expected_failures.py).
+test-eventlet: build
+	$(PY) tests/eventlet_compat/run.py $(EVENTLET_ARGS)

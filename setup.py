@@ -48,7 +48,7 @@ def ext(name):
 
 setup(
     ext_modules=cythonize(
-        [ext("_timers"), ext("_hub"), ext("_greenthread"), ext("_gsocket")],
+        [ext("_timers"), ext("_hub"), ext("_waitlist"), ext("_cancel"), ext("_greenthread"), ext("_gsocket")],
         compiler_directives=directives,
         include_path=["src"],
         annotate=DEBUG,

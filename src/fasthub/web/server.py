@@ -29,7 +29,8 @@ import sys
 from greenlet import GreenletExit
 
 from fasthub.core._greenthread import getcurrent, spawn
-from fasthub.core._hub import FdClosedError, Waiter, get_hub, notify_close, sleep, wait_read, wait_write
+from fasthub.core._hub import FdClosedError, get_hub, monotonic, notify_close, sleep, wait_read, wait_write
+from fasthub.core._waitlist import ParkTimeout, WaitList
 
 __all__ = ["StreamServer", "DEFAULT_MAX_CONNECTIONS", "StopServe"]
 
@@ -257,22 +258,18 @@ def _remove_stale_unix_socket(path):
 class _Slots:
     """Bounded count of running handlers; the acceptor waits in wait_free() while it is full."""
 
-    __slots__ = ("size", "used", "_waiter")
+    __slots__ = ("size", "used", "_freed")
 
     def __init__(self, size):
         if size is None or size < 1:
             raise ValueError(f"fasthub: pool size must be >= 1, not {size!r}")
         self.size = size
         self.used = 0
-        self._waiter = None
+        self._freed = WaitList()
 
     def wait_free(self):
         while self.used >= self.size:
-            w = self._waiter = Waiter()
-            try:
-                w.get()
-            finally:
-                self._waiter = None
+            self._freed.park(None, None, None, False, self)
 
     def spawn(self, fn, *args):
         self.used += 1
@@ -287,9 +284,8 @@ class _Slots:
             fn(*args)
         finally:
             self.used -= 1
-            w = self._waiter
-            if w is not None:
-                w.switch()
+            if self._freed:
+                self._freed.unpark_one()
 
     def free(self):
         return self.size - self.used
@@ -344,8 +340,8 @@ class StreamServer:
         self._raw = None           # our non-blocking socket object on the listening fd
         self._user_listener = None
         self._closed = False
-        self._stop_waiters = []
-        self._drain_waiter = None
+        self._stopped = WaitList()     # serve_forever() until close()
+        self._drained = WaitList()     # stop() until the handlers are done
         self.family = None
         if isinstance(listener, (_stdsocket.socket,)) or (
                 hasattr(listener, "fileno") and hasattr(listener, "accept")):
@@ -429,13 +425,7 @@ class StreamServer:
         self.start()
         try:
             while not self._closed:
-                w = Waiter()
-                self._stop_waiters.append(w)
-                try:
-                    w.get()
-                finally:
-                    if w in self._stop_waiters:
-                        self._stop_waiters.remove(w)
+                self._stopped.park(None, None, None, False, self)
         except (KeyboardInterrupt, SystemExit):
             self.stop(stop_timeout)
             raise
@@ -471,9 +461,7 @@ class StreamServer:
         acceptor = self._acceptor
         if acceptor is not None and not acceptor.dead and acceptor is not getcurrent():
             acceptor.kill(block=False)
-        waiters, self._stop_waiters = self._stop_waiters, []
-        for w in waiters:
-            w.switch()
+        self._stopped.unpark_all()
 
     def stop(self, timeout=None):
         """Graceful stop: stop accepting, let handlers finish for up to ``timeout`` seconds
@@ -483,31 +471,23 @@ class StreamServer:
             timeout = self.stop_timeout
         self.close()
         self._on_stop()
-        deadline = get_hub().now() + timeout
-        self._wait_drained(deadline)
+        self._wait_drained(monotonic() + timeout)
         if self._conns:
             for task, sock in list(self._conns.items()):
                 if task is getcurrent():
                     continue
                 _kill_task(task)
-            self._wait_drained(get_hub().now() + 1.0)
+            self._wait_drained(monotonic() + 1.0)
             for task, sock in list(self._conns.items()):
                 close_socket(sock)   # a handler that ignored GreenletExit still loses its socket
 
     def _wait_drained(self, deadline):
-        hub = get_hub()
         me = getcurrent()
         while self._conns and not (len(self._conns) == 1 and me in self._conns):
-            remaining = deadline - hub.now()
-            if remaining <= 0:
-                return
-            w = self._drain_waiter = Waiter()
-            t = hub.timers.schedule(hub.now() + remaining, w, None)
             try:
-                w.get()
-            finally:
-                t.cancel()
-                self._drain_waiter = None
+                self._drained.park(deadline, None, None, False, self)
+            except ParkTimeout:
+                return
 
     def _on_stop(self):
         """Hook for protocol servers: called by stop() right after the listener is closed."""
@@ -612,9 +592,8 @@ class StreamServer:
         finally:
             sock = self._conns.pop(me, sock)
             close_socket(sock)
-            w = self._drain_waiter
-            if w is not None:
-                w.switch()
+            if self._drained:
+                self._drained.unpark_all()
 
     def _handle_raw(self, sock, addr, me):
         # Subclasses that speak a protocol on the raw non-blocking socket override this (wsgi.py).
