@@ -2,7 +2,7 @@
 green one: socketserver._ServerSelector (serve_forever() polled with the real poll and blocked the
 whole OS thread), functools.RLock (3.10-3.11 cached_property: a real RLock is owned by the OS
 thread, so a second green thread computed the property again), tempfile._allocate_lock.
-patched() lists them and get_original() still returns the originals."""
+patched() lists them, get_original() still returns the originals and unpatch() restores them."""
 import functools
 import socketserver
 import sys
@@ -55,4 +55,9 @@ if sys.version_info < (3, 12):
     readers = [fasthub.spawn(lambda: cfg.value) for _ in range(2)]
     assert [r.get(timeout=5) for r in readers] == [42, 42]
     assert calls == [1]
+
+# unpatch() puts the stdlib modules' own originals back too.
+fasthub.patcher.unpatch()
+assert socketserver._ServerSelector is before["selector"] and functools.RLock is before["rlock"]
+assert "socketserver" not in fasthub.patched()
 print("pass")
