@@ -2,6 +2,7 @@
 patched in this process; tests/isolated/ covers monkey_patch()). Reference: the stdlib behaviour."""
 
 import queue as std_queue
+import re
 import subprocess
 import sys
 import textwrap
@@ -125,7 +126,54 @@ def test_lock_shared_with_a_real_os_thread():
     assert lock.acquire(timeout=1)
 
 
+def test_lock_is_fasthubs_lock_handed_over_in_fifo_order():
+    # One lock implementation: the green lock is fasthub's Lock. A release with waiters hands it to
+    # the longest waiter, still locked: the releaser cannot take it straight back (no barging).
+    lock = gthread.allocate_lock()
+    assert isinstance(lock, fasthub.Lock)
+    lock.acquire()
+    order = []
+
+    def waiter(i):
+        with lock:
+            order.append(i)
+
+    gts = [fasthub.spawn(waiter, i) for i in range(4)]
+    fasthub.sleep(0)
+    assert lock.waiting() == 4
+    lock.release()
+    assert lock.locked() and lock.acquire(False) is False
+    fasthub.joinall(gts, raise_error=True)
+    assert order == [0, 1, 2, 3] and not lock.locked() and lock.waiting() == 0
+
+
+def test_lock_handed_to_a_killed_waiter_goes_to_the_next_one():
+    lock = gthread.allocate_lock()
+    lock.acquire()
+    got = []
+    victim = fasthub.spawn(lock.acquire)
+    heir = fasthub.spawn(lambda: got.append(lock.acquire(timeout=5)))
+    fasthub.sleep(0)
+    victim.kill(block=False)   # queued before the hand-over: the victim dies holding the lock
+    lock.release()
+    fasthub.joinall([victim, heir])
+    assert got == [True] and lock.locked() and lock.waiting() == 0
+    lock.release()
+    assert not lock.locked()
+
+
 # --- RLock ---------------------------------------------------------------------------------------------
+
+def test_rlock_is_fasthubs_rlock_with_cpythons_repr():
+    rlock = gthread.RLock("ignored", like="CPython")
+    assert isinstance(rlock, fasthub.RLock)
+    assert re.fullmatch(r"<unlocked _thread\.RLock object owner=0 count=0 at 0x[0-9a-f]+>", repr(rlock))
+    rlock.acquire()
+    rlock.acquire()
+    assert re.fullmatch(rf"<locked _thread\.RLock object owner={gthread.get_ident()} count=2 at 0x[0-9a-f]+>",
+                        repr(rlock))
+    rlock.release()
+    rlock.release()
 
 def test_rlock_is_reentrant_per_green_thread():
     rlock = gthread.RLock()
@@ -490,6 +538,7 @@ def test_thread_handle_join_timeouts_and_current_thread():
     for bad, exc in (("x", TypeError), (float("nan"), ValueError), (1e300, OverflowError)):
         with pytest.raises(exc):
             h.join(bad)
+    assert len(h._waiters) == 0  # the timed-out join left the wait list
     h.join(-1)  # negative: no limit
     assert h.is_done()
     me = gthread._make_thread_handle(gthread.get_ident())

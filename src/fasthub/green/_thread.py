@@ -7,13 +7,13 @@ Barrier, Timer) is built by CPython on these primitives and so becomes green as 
 
 Design notes:
 
-- A green lock is a real lock used without blocking, plus a queue of fasthub Waiters. ``acquire``
-  tries the real lock; if it is held, it parks on a Waiter until ``release`` hands it a wake-up,
-  then tries again. Waiters are woken cross-thread safely, so a green lock may be shared with real
-  OS threads (a tpool worker, a logging handler) and waiting in such a thread parks in that
-  thread's own hub. While the interpreter finalizes, greenlets can no longer switch and no other
-  thread runs, so nothing could release a held lock or end a green thread: a finalizer's (``__del__``)
-  acquire that would wait gives up (returns False) and a join returns at once, as fasthub.locks does.
+- One lock implementation: the green ``LockType`` and ``RLock`` are fasthub's own Lock and RLock
+  (fasthub.sync.locks) under CPython's names, aliases and reprs: FIFO hand-over, waits on the
+  compiled wait list, usable from several OS threads at once (a lock shared with a tpool worker or a
+  logging handler parks a waiting real thread in that thread's own hub). While the interpreter
+  finalizes, greenlets can no longer switch and no other thread runs, so nothing could release a
+  held lock or end a green thread: a finalizer's (``__del__``) acquire that would wait gives up
+  (returns False) and a join returns at once.
 - Identity: ``get_ident()`` is ``id()`` of the running GreenThread (or raw greenlet); in the root
   greenlet of an OS thread it is the OS thread's own ident, so ``threading.main_thread()`` and threads
   started before patching keep their identity.
@@ -26,17 +26,18 @@ Design notes:
 import os as _os
 import sys
 import traceback
-from collections import deque
 from operator import index as _index
 from types import SimpleNamespace
 from weakref import WeakKeyDictionary
 
-from greenlet import GreenletExit, getcurrent as _raw_getcurrent
+from greenlet import GreenletExit
 
 from fasthub.core._greenthread import GreenThread, getcurrent as _fh_getcurrent, spawn as _spawn
-from fasthub.core._hub import Waiter, get_hub
+from fasthub.core._hub import monotonic
+from fasthub.core._waitlist import ParkTimeout, WaitList
 from fasthub.core.originals import get_original, original_attrs
 from fasthub.green._stdlib_like import like
+from fasthub.sync import locks as _locks
 
 _real_allocate_lock = get_original("_thread", "allocate_lock")
 _real_get_ident = get_original("_thread", "get_ident")
@@ -73,89 +74,15 @@ get_ident = like(_real_get_ident)(get_ident)
 
 # --- locks -------------------------------------------------------------------------------------------
 
-def _check_acquire_args(blocking, timeout):
-    # Same rules and messages as CPython's lock.acquire().
-    if timeout is None:
-        timeout = -1
-    if not blocking:
-        if timeout != -1:
-            raise ValueError("can't specify a timeout for a non-blocking call")
-        return timeout
-    if timeout < 0 and timeout != -1:
-        raise ValueError("timeout value must be a non-negative number")
-    if timeout > TIMEOUT_MAX:
-        raise OverflowError("timeout value is too large")
-    return timeout
-
-
-def _park(lock, timeout):
-    """Wait until ``lock`` (a LockType) can be taken, or ``timeout`` (-1: forever) passes."""
-    try:
-        hub = get_hub()
-        _raw_getcurrent()
-    except Exception:  # interpreter finalization: waiting could only time out or hang (see top)
-        return lock._lock.acquire(False)
-    real = lock._lock
-    waiters = lock._waiters
-    deadline = None if timeout < 0 else hub.now() + timeout
-    first = True
-    while True:
-        w = Waiter(hub)
-        if first:
-            waiters.append(w)
-        else:
-            # Woken but beaten to the lock by another thread: keep our place at the front.
-            waiters.appendleft(w)
-        first = False
-        timer = None
-        woken = None
-        try:
-            # The holder may have released between our first try and the append above.
-            if real.acquire(False):
-                return True
-            if deadline is not None:
-                if deadline <= hub.now():
-                    return False
-                timer = hub.timers.schedule(deadline, w, None)
-            woken = w.get()
-        finally:
-            if timer is not None:
-                timer.cancel()
-            if woken is not True:
-                # Timed out or interrupted: we are still queued, unless a release popped us at the
-                # same moment; then pass that wake-up on so it is not lost.
-                try:
-                    waiters.remove(w)
-                except ValueError:
-                    if not real.locked():
-                        _wake_one(waiters)
-        if real.acquire(False):
-            return True
-        if deadline is not None and hub.now() >= deadline:
-            if not real.locked():
-                _wake_one(waiters)
-            return False
-
-
-def _wake_one(waiters):
-    while waiters:
-        try:
-            w = waiters.popleft()
-        except IndexError:
-            return
-        if not w.ready:
-            w.switch(True)
-            return
-
-
-class LockType:
-    """A green, non-reentrant lock (what ``threading.Lock()`` returns after patching).
+class LockType(_locks.Lock):
+    """A green, non-reentrant lock (what ``threading.Lock()`` returns after patching): fasthub's Lock.
 
     acquire() parks the calling green thread (not the OS thread) while another holds it; any green
-    thread or OS thread may release it. Same API and errors as CPython's lock.
+    thread or OS thread may release it; waiters get it in FIFO order. Same API and errors as
+    CPython's lock, whose old aliases (acquire_lock ...) and repr it has too.
     """
 
-    __slots__ = ("_lock", "_waiters", "__weakref__")
+    __slots__ = ()
 
     def __new__(cls):
         # Like CPython's lock type: before 3.13 only allocate_lock() makes locks. (Subclasses are
@@ -164,49 +91,13 @@ class LockType:
             raise TypeError(f"cannot create '{cls.__module__}.{cls.__name__}' instances")
         return object.__new__(cls)
 
-    def __init__(self):
-        self._lock = _real_allocate_lock()
-        self._waiters = deque()
-
-    def acquire(self, blocking=True, timeout=-1):
-        """Take the lock; blocks (parks the green thread) until it is free, or ``timeout`` seconds.
-        Returns True if taken. Raises ValueError/OverflowError on bad arguments, like CPython."""
-        if timeout != -1 or not blocking:
-            timeout = _check_acquire_args(blocking, timeout)
-        if self._lock.acquire(False):
-            return True
-        if not blocking:
-            return False
-        return _park(self, timeout)
-
-    def release(self):
-        """Free the lock and wake one waiter. Raises RuntimeError if it is not locked."""
-        self._lock.release()
-        if self._waiters:
-            _wake_one(self._waiters)
-
-    def locked(self):
-        """True if some thread or green thread holds the lock."""
-        return self._lock.locked()
-
-    def __enter__(self):
-        return self.acquire()
-
-    def __exit__(self, *exc):
-        self.release()
-
-    def _at_fork_reinit(self):
-        # After fork() in the child: a fresh, unlocked lock with no waiters (they were in the parent).
-        self._lock = _real_allocate_lock()
-        self._waiters = deque()
-
     # Old aliases kept by CPython's lock type.
-    acquire_lock = acquire
-    release_lock = release
-    locked_lock = locked
+    acquire_lock = _locks.Lock.acquire
+    release_lock = _locks.Lock.release
+    locked_lock = _locks.Lock.locked
 
     def __repr__(self):
-        state = "locked" if self._lock.locked() else "unlocked"
+        state = "locked" if self.locked() else "unlocked"
         cls = type(self)
         return f"<{state} {cls.__module__}.{cls.__qualname__} object at {id(self):#x}>"
 
@@ -217,8 +108,7 @@ LockType = like(_real_lock_type)(LockType)
 def allocate_lock():
     """A new green lock (``threading.Lock()``)."""
     lock = object.__new__(LockType)
-    lock._lock = _real_allocate_lock()
-    lock._waiters = deque()
+    _locks.Lock.__init__(lock)
     return lock
 
 
@@ -227,81 +117,35 @@ allocate = like(get_original("_thread", "allocate"))(allocate_lock)
 allocate_lock = like(_real_allocate_lock)(allocate_lock)
 
 
-class RLock:
-    """A green reentrant lock (what ``threading.RLock()`` returns after patching).
+class RLock(_locks.RLock):
+    """A green reentrant lock (what ``threading.RLock()`` returns after patching): fasthub's RLock.
 
-    The owner is the green thread that acquired it (see get_ident()); it may acquire it again and
-    must release it as many times. Supports threading.Condition (_is_owned, _release_save,
-    _acquire_restore).
+    The owner is the green thread that acquired it; it may acquire it again and must release it as
+    many times. Supports threading.Condition (_is_owned, _release_save, _acquire_restore).
     """
 
-    __slots__ = ("_block", "_owner", "_count", "__weakref__")
+    __slots__ = ()
 
     def __init__(self, *args, **kwargs):
-        self._block = _allocate_lock()
-        self._owner = None
-        self._count = 0
-
-    def acquire(self, blocking=True, timeout=-1):
-        """Take the lock, or count one more level if the caller holds it already; parks while
-        another green thread holds it. Returns True if taken."""
-        me = _get_ident()
-        if self._owner == me:
-            self._count += 1
-            return True
-        if not self._block.acquire(blocking, timeout):
-            return False
-        self._owner = me
-        self._count = 1
-        return True
-
-    __enter__ = acquire
-
-    def release(self):
-        """Undo one acquire(); the lock is freed at the last one. Raises RuntimeError if the caller
-        does not hold it."""
-        if self._owner != _get_ident() or self._count == 0:
-            raise RuntimeError("cannot release un-acquired lock")
-        self._count -= 1
-        if self._count == 0:
-            self._owner = None
-            self._block.release()
-
-    def __exit__(self, *exc):
-        self.release()
-
-    def locked(self):
-        """True if some green thread holds the lock."""
-        return self._block.locked()
-
-    def _is_owned(self):
-        return self._count > 0 and self._owner == _get_ident()
-
-    def _recursion_count(self):
-        return self._count if self._owner == _get_ident() else 0
-
-    def _release_save(self):
-        if self._count == 0:
-            raise RuntimeError("cannot release un-acquired lock")
-        state = (self._count, self._owner)
-        self._count = 0
-        self._owner = None
-        self._block.release()
-        return state
-
-    def _acquire_restore(self, state):
-        self._block.acquire()
-        self._count, self._owner = state
-
-    def _at_fork_reinit(self):
-        self._block._at_fork_reinit()
-        self._owner = None
-        self._count = 0
+        # CPython's RLock() ignores its arguments too.
+        _locks.RLock.__init__(self)
 
     def __repr__(self):
-        state = "locked" if self._block.locked() else "unlocked"
+        # CPython's, with the owner as get_ident() would give it.
+        owner = self._owner
+        try:
+            mine = owner is _fh_getcurrent()
+        except RuntimeError:  # interpreter finalization
+            mine = False
+        if owner is None:
+            ident = 0
+        elif mine:
+            ident = _get_ident()
+        else:
+            ident = id(owner)   # (a root greenlet's OS-thread ident is known only in that thread)
+        state = "locked" if self.locked() else "unlocked"
         cls = type(self)
-        return (f"<{state} {cls.__module__}.{cls.__qualname__} object owner={self._owner or 0} "
+        return (f"<{state} {cls.__module__}.{cls.__qualname__} object owner={ident} "
                 f"count={self._count} at {id(self):#x}>")
 
 
@@ -615,7 +459,7 @@ class _ThreadHandle313:
         # CPython's _ThreadHandle() ignores its arguments too.
         self._ident = 0
         self._state = _NOT_STARTED
-        self._waiters = []
+        self._waiters = WaitList()
 
     @property
     def ident(self):
@@ -635,9 +479,7 @@ class _ThreadHandle313:
     def _finish(self):
         self._state = _DONE
         _non_daemon_handles.discard(self)
-        waiters, self._waiters = self._waiters, []
-        for w in waiters:
-            w.switch(None)
+        self._waiters.unpark_all()
 
     def join(self, timeout=None):
         """Wait until the thread ends, or ``timeout`` seconds (None or negative: no limit).
@@ -650,24 +492,10 @@ class _ThreadHandle313:
         if self._ident == _get_ident():
             raise RuntimeError("Cannot join current thread")
         try:
-            _raw_getcurrent()
-        except RuntimeError:   # interpreter finalization: the thread can never end now (see top)
-            return
-        hub = get_hub()
-        w = Waiter(hub)
-        self._waiters.append(w)
-        timer = None
-        try:
-            if timeout is not None:
-                timer = hub.timers.schedule(hub.now() + timeout, w, None)
-            w.get()
-        finally:
-            if timer is not None:
-                timer.cancel()
-            try:
-                self._waiters.remove(w)
-            except ValueError:
-                pass
+            self._waiters.park(None if timeout is None else monotonic() + timeout, self.is_done,
+                               None, False, self)
+        except ParkTimeout:
+            pass  # timed out, or the interpreter is finalizing: the thread can never end now (see top)
 
     def __repr__(self):
         cls = type(self)
@@ -736,7 +564,7 @@ def _after_fork_in_child():
     for handle in list(_non_daemon_handles):
         if handle._ident != _get_ident():
             handle._state = _DONE
-            handle._waiters = []
+            handle._waiters = WaitList()
     _non_daemon_handles.clear()
 
 

@@ -11,7 +11,7 @@ dead waiter. Timeouts and interpreter shutdown reach the primitives as ParkTimeo
 returns False.
 
 Threads: green threads of different OS threads (each with its own hub) may share one lock. The state
-is kept consistent with real ``_thread`` locks, captured at import, before any monkey-patching, and
+is kept consistent with real ``_thread`` locks (the originals, whether or not monkey_patch() ran),
 never held across a switch: Lock and RLock use one as their state (taking a free lock is a single
 atomic C call); Semaphore guards its count with one as a mutex. A waiter re-checks the state once it
 is queued (park's ``ready``), so a release in another OS thread between its first try and its
@@ -24,7 +24,6 @@ so shutdown never crashes or hangs in a lock.
 """
 
 import sys
-from _thread import allocate_lock as _os_lock
 from threading import TIMEOUT_MAX
 
 from greenlet import getcurrent as _raw_current
@@ -32,6 +31,11 @@ from greenlet import getcurrent as _raw_current
 from fasthub.core._greenthread import getcurrent
 from fasthub.core._hub import monotonic
 from fasthub.core._waitlist import ParkTimeout, WaitList
+from fasthub.core.originals import get_original
+
+# The real lock under every fasthub lock, also once monkey_patch() made _thread green (the green
+# _thread lock is a fasthub Lock: it must not find itself here).
+_os_lock = get_original("_thread", "allocate_lock")
 
 __all__ = ["Semaphore", "BoundedSemaphore", "Lock", "RLock", "Condition", "track_sites"]
 
