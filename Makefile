@@ -70,7 +70,8 @@ debug: $(VENV)/.ready
 	FASTHUB_DEBUG_BUILD=1 $(PY) setup.py -q build_ext --inplace --force
 
 clean:
-	rm -rf build dist wheelhouse src/*.egg-info src/fasthub/core/*.c src/fasthub/core/*.so src/fasthub/core/*.html
+	rm -rf build dist wheelhouse src/*.egg-info src/fasthub/core/*.c src/fasthub/core/*.so src/fasthub/core/*.html \
+	    src/fasthub/web/wsgi/*.c src/fasthub/web/wsgi/*.so src/fasthub/web/wsgi/*.html
 
 # CPython's own regression tests for the patched modules, run under fasthub.monkey_patch() on every
 # supported CPython (each in the .venv-X.Y that test-all uses); fails on an unexpected failure or on

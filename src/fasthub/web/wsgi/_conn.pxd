@@ -1,0 +1,88 @@
+# The WSGI server's compiled request path: its table of contents. Bodies: _conn.pyx.
+
+from fasthub.web.wsgi._http cimport Request, RequestParser
+
+
+cdef class Protocol:
+    cdef readonly object server           # the WSGIServer
+    cdef object application
+    cdef dict base_environ
+    cdef double header_timeout            # seconds (INFINITY: no limit)
+    cdef double keepalive_timeout
+    cdef double socket_timeout
+    cdef double error_timeout             # a 4xx/5xx answer to a broken request gets this long
+    cdef Py_ssize_t max_requests
+    cdef Py_ssize_t max_body
+    cdef Py_ssize_t max_url
+    cdef Py_ssize_t max_headers
+    cdef Py_ssize_t max_header_bytes
+    cdef object log                       # access log writer, or None
+    cdef object socket_environ_key
+    cdef bint park                        # idle keep-alive connections wait on a reader callback
+    cdef public bint stopping
+    cdef list parsers                     # parsers between requests, for the next connection
+    cdef set live                         # open connections (running or parked)
+    cdef readonly Py_ssize_t parked
+
+    cdef RequestParser take_parser(self)
+    cdef int give_parser(self, RequestParser parser) except -1
+
+
+cdef class Connection:
+    cdef Protocol proto
+    cdef readonly object sock             # a green socket, or a green SSLSocket
+    cdef bint tls
+    cdef str remote_addr
+    cdef str remote_port
+    cdef RequestParser parser             # None while parked or after a take-over
+    cdef bytes leftover                   # an upgraded protocol's first bytes, once the parser is gone
+    cdef bint eof
+    cdef bint detached
+    cdef bint is_parked
+    cdef bint woken                       # resumed because the socket is readable: read, don't wait
+    cdef readonly bint idle               # waiting for the next request
+    cdef Py_ssize_t requests
+    cdef object listener                  # while parked: the hub's reader callback ...
+    cdef object timer                     # ... and the keep-alive timer
+    # the request being answered
+    cdef Request req
+    cdef object status                    # str, or None before start_response()
+    cdef list out_headers
+    cdef Py_ssize_t out_length            # -1: no length known
+    cdef Py_ssize_t sent
+    cdef bint headers_sent
+    cdef bint chunked
+    cdef bint close_after
+    cdef bint continue_sent
+    cdef bint head
+
+    cdef Request _next_request(self)
+    cdef bint _wait_idle(self) except -1
+    cdef int _park(self) except -1
+    cdef int _unpark(self) except -1
+    cdef int _close_parked(self) except -1
+    cdef int _release_parser(self) except -1
+    cdef int _header_timeout(self) except -1
+    cdef int _read_body(self, Request req) except -1
+    cdef int _send_continue(self, Request req) except -1
+    cdef bint _handle(self, Request req) except -1
+    cdef dict _environ(self, Request req)
+    cdef bint _drain(self, Request req) except -1
+    cdef bytes _head(self, Py_ssize_t body_length, object body)
+    cdef int _send(self, object data) except -1
+    cdef int _send_body(self, bytes prefix, object data) except -1
+    cdef int _write_result(self, object result) except -1
+    cdef bint _try_sendfile(self, object wrapper) except -1
+    cdef int _send_error(self, int code, str reason) except -1
+    cdef object _detach(self)
+    cdef bytes _take_leftover(self)
+
+
+cdef class Input:
+    cdef Connection _conn
+    cdef Request _req
+    cdef bytes _buf
+    cdef Py_ssize_t _pos
+    cdef bint _done
+
+    cdef bytes _chunk(self)

@@ -1,0 +1,1148 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""The WSGI server's request path, compiled: one connection's loop (read, parse, environ,
+start_response, headers, send), ``wsgi.input``, and the parking of idle keep-alive connections.
+
+Per request the loop reads what arrived (``_gsocket.recv_for``: one system call into the OS thread's
+receive buffer, a green wait only on EAGAIN), feeds llhttp (``_http``), builds the environ from one
+copy of the server's constant keys, calls the application with the connection itself as
+``start_response``, and for a body of known length writes status line, headers and body into one
+bytes object sent with one system call.
+
+Between requests a connection costs almost nothing: when the server owns its pool (the default), an
+idle keep-alive connection gives its parser back to the server's pool, registers a reader callback
+with the hub and a keep-alive timer, and its green thread ends. Bytes arriving wake it: the callback
+starts a new green thread on the connection's pool slot (``StreamServer._Slots.resume``), which reads
+them without waiting. The keep-alive timer, or the server's stop, closes a parked connection.
+With a user-supplied pool object, the green thread stays and waits for the bytes instead (the pool
+bounds green threads, and a hub callback cannot wait for a pool's room).
+
+The public names (ALREADY_HANDLED, FileWrapper, ClientDisconnected, BadRequestBody, Input) are
+re-exported by fasthub.wsgi.
+"""
+
+cimport cython
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.dict cimport PyDict_Copy, PyDict_GetItem, PyDict_SetItem
+from cpython.object cimport PyObject
+from cpython.unicode cimport (PyUnicode_1BYTE_DATA, PyUnicode_1BYTE_KIND, PyUnicode_GET_LENGTH,
+                              PyUnicode_KIND)
+from libc.math cimport INFINITY
+from libc.stdio cimport snprintf
+from libc.string cimport memcpy
+from libc.time cimport time as c_time, time_t
+
+from fasthub.core._gsocket cimport _wait, recv_for, sendall_for
+from fasthub.core._hub cimport Hub, get_hub
+from fasthub.core._timers cimport Timer
+from fasthub.core.includes.poller cimport FH_READ, FH_WRITE, fh_monotonic
+from fasthub.web.wsgi._http cimport Request, RequestParser
+
+import io
+import os
+import ssl as _ssl
+import stat
+import sys
+import time
+from email.utils import formatdate
+from urllib.parse import unquote_to_bytes
+
+from fasthub.core._hub import FdClosedError
+from fasthub.web.wsgi._http import STATUS_REASONS, ParseError
+
+__all__ = ["ALREADY_HANDLED", "FileWrapper", "ClientDisconnected", "BadRequestBody", "Input",
+           "Protocol", "Connection"]
+
+cdef extern from *:
+    """
+    /* Strings are always "ready" from 3.12 on; before, PyUnicode_KIND needs a ready string. */
+    #if PY_VERSION_HEX < 0x030C0000
+    #define fh_str_ready(o) PyUnicode_READY(o)
+    #else
+    #define fh_str_ready(o) 0
+    #endif
+    """
+    int fh_str_ready(object o) except -1
+
+#: Return this from an application that took over the socket (eventlet's ALREADY_HANDLED).
+ALREADY_HANDLED = object()
+
+cdef enum:
+    SMALL_BODY = 65536       # bodies up to this size are sent in the same send() as the headers
+    DRAIN_LIMIT = 65536      # unread request body the server will read and discard to keep alive
+
+cdef object _SSLError = _ssl.SSLError
+cdef object _StopIteration = StopIteration
+
+
+class ClientDisconnected(ConnectionError):
+    """Raised by wsgi.input reads when the client closed the connection before sending the whole
+    body (an OSError, as apps that catch IOError around reads expect)."""
+
+
+class BadRequestBody(ValueError):
+    """Raised by wsgi.input reads for a malformed chunked body (status 400) or a body over the
+    server's limit (status 413). If the application lets it propagate, the client gets ``status``."""
+
+    def __init__(self, message, status=400):
+        super().__init__(message)
+        self.status = status
+
+
+class FileWrapper:
+    """``wsgi.file_wrapper``: iterate a file in blocks; the server sends regular files with
+    sendfile(2) (zero copy) when the connection is not TLS."""
+
+    def __init__(self, filelike, blksize=65536):
+        self.filelike = filelike
+        self.blksize = blksize
+        if hasattr(filelike, "close"):
+            self.close = filelike.close
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        data = self.filelike.read(self.blksize)
+        if data:
+            return data
+        raise StopIteration
+
+
+# --- cached strings -----------------------------------------------------------------------------------
+
+cdef time_t _date_second = 0
+cdef bytes _date_line = b""          # b"Date: ...\r\n" for _date_second
+
+
+cdef bytes _http_date_line():
+    global _date_second, _date_line
+    cdef time_t now = c_time(NULL)
+    if now != _date_second:
+        _date_line = ("Date: " + formatdate(now, usegmt=True) + "\r\n").encode("latin-1")
+        _date_second = now
+    return _date_line
+
+
+_log_date = [0, ""]
+
+
+def _log_date_time():
+    now = int(time.time())
+    if now != _log_date[0]:
+        _log_date[1] = time.strftime("%d/%b/%Y %H:%M:%S", time.localtime(now))
+        _log_date[0] = now
+    return _log_date[1]
+
+
+# Environ keys, interned once so the header loop recognises the special ones by identity.
+cdef str K_CONTENT_LENGTH = "CONTENT_LENGTH"
+cdef str K_CONTENT_TYPE = "CONTENT_TYPE"
+cdef str K_HOST = "HTTP_HOST"
+cdef str K_TE = "HTTP_TRANSFER_ENCODING"
+cdef str K_EXPECT = "HTTP_EXPECT"
+cdef str K_COOKIE = "HTTP_COOKIE"
+cdef dict _SPECIAL_KEYS = {k: k for k in (K_CONTENT_LENGTH, K_CONTENT_TYPE, K_HOST, K_TE, K_EXPECT,
+                                          K_COOKIE)}
+cdef dict _METHODS = {}
+cdef dict _HEADER_KEYS = {}          # header name (bytes) -> environ key (str), or None: dropped
+
+
+cdef object _environ_key(bytes name):
+    cdef PyObject *found = PyDict_GetItem(_HEADER_KEYS, name)
+    if found != NULL:
+        return <object>found
+    text = name.decode("latin-1")
+    if "_" in text:
+        key = None   # dropped: with underscores, X_Foo and X-Foo would map to the same key
+    else:
+        key = text.upper().replace("-", "_")
+        if key != K_CONTENT_TYPE and key != K_CONTENT_LENGTH:
+            key = "HTTP_" + key
+        key = _SPECIAL_KEYS.get(key, key)
+    if len(_HEADER_KEYS) < 2048:   # bounded: hostile clients send random names
+        _HEADER_KEYS[name] = key
+    return key
+
+
+cdef enum:
+    KIND_PLAIN = 0
+    KIND_CL = 1
+    KIND_CONN = 2
+    KIND_TE = 3
+    KIND_DATE = 4
+    KIND_HOP = 5
+
+cdef dict _RESPONSE_NAMES = {}       # response header name (str) -> KIND_*
+cdef frozenset _TOKEN_CHARS = frozenset(
+    "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+cdef frozenset _HOP_BY_HOP = frozenset({"keep-alive", "proxy-connection", "upgrade", "te", "trailer"})
+cdef dict _FRAMING = {"content-length": KIND_CL, "connection": KIND_CONN, "transfer-encoding": KIND_TE,
+                      "date": KIND_DATE}
+
+
+cdef int _response_header_kind(object name) except -1:
+    cdef PyObject *found = PyDict_GetItem(_RESPONSE_NAMES, name) if type(name) is str else NULL
+    if found != NULL:
+        return <int><object>found
+    if type(name) is not str:
+        raise TypeError(f"fasthub.wsgi: response header name must be str, not {name!r}")
+    if not name or not _TOKEN_CHARS.issuperset(name):
+        raise ValueError(f"fasthub.wsgi: invalid response header name {name!r}")
+    low = name.lower()
+    kind = _FRAMING.get(low, KIND_HOP if low in _HOP_BY_HOP else KIND_PLAIN)
+    if len(_RESPONSE_NAMES) < 2048:
+        _RESPONSE_NAMES[name] = kind
+    return kind
+
+
+cdef inline bint _has_ctl(str value) except -1:
+    # CR, LF or NUL anywhere in a header value (header injection).
+    cdef Py_ssize_t i, n
+    cdef const unsigned char *p
+    fh_str_ready(value)
+    if PyUnicode_KIND(value) != PyUnicode_1BYTE_KIND:
+        return "\r" in value or "\n" in value or "\0" in value
+    p = PyUnicode_1BYTE_DATA(value)
+    n = PyUnicode_GET_LENGTH(value)
+    for i in range(n):
+        if p[i] < 14 and (p[i] == 13 or p[i] == 10 or p[i] == 0):
+            return True
+    return False
+
+
+cdef inline Py_ssize_t _latin1_len(object s) except -1:
+    # Length of str ``s`` once encoded as latin-1; UnicodeEncodeError (-> 500) if it cannot be.
+    if type(s) is not str:
+        raise TypeError(f"fasthub.wsgi: response headers must be str, not {type(s).__name__}")
+    fh_str_ready(s)
+    if PyUnicode_KIND(s) != PyUnicode_1BYTE_KIND:
+        (<str>s).encode("latin-1")   # raises, naming the character
+    return PyUnicode_GET_LENGTH(s)
+
+
+cdef inline char *_put(char *p, object s):
+    # Copy str ``s`` (checked by _latin1_len) as latin-1 bytes.
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(s)
+    memcpy(p, PyUnicode_1BYTE_DATA(s), n)
+    return p + n
+
+
+cdef inline char *_put_c(char *p, const char *s, Py_ssize_t n):
+    memcpy(p, s, n)
+    return p + n
+
+
+def _origin_form(url):
+    # "http://host/path?q" (absolute form, RFC 9112 3.2.2) -> "/path?q"; "*" stays as is.
+    if url == b"*":
+        return url
+    scheme, sep, rest = url.partition(b"://")
+    if sep:
+        slash = rest.find(b"/")
+        return rest[slash:] if slash >= 0 else b"/"
+    return url   # authority form (CONNECT) or something odd: left to the app
+
+
+cdef inline double _seconds(object value):
+    return INFINITY if value is None else <double>value
+
+
+# --- the server's side ----------------------------------------------------------------------------
+
+@cython.final
+cdef class Protocol:
+    """The WSGI protocol as one server is configured: settings read once at start, the pool of
+    parsers, and the open connections (for stop())."""
+
+    def __init__(self, server, bint park):
+        self.server = server
+        self.application = server.application
+        self.base_environ = server.base_environ
+        self.header_timeout = server.header_timeout
+        self.keepalive_timeout = server.keepalive_timeout
+        self.socket_timeout = _seconds(server.socket_timeout)
+        self.error_timeout = min(5.0, self.socket_timeout)
+        self.max_requests = server.max_requests
+        self.max_body = server.max_body
+        self.max_url = server.url_length_limit
+        self.max_headers = server.max_headers
+        self.max_header_bytes = server.max_header_bytes
+        self.log = server.log
+        self.socket_environ_key = server.socket_environ_key
+        self.park = park and self.keepalive_timeout > 0
+        self.parsers = []
+        self.live = set()
+
+    def serve(self, sock, addr):
+        """Serve a new connection in its handler green thread; True if it was parked idle."""
+        cdef Connection conn = Connection.__new__(Connection)
+        conn.proto = self
+        conn.sock = sock
+        conn.out_length = -1
+        conn.tls = isinstance(sock, _ssl.SSLSocket)
+        if type(addr) is tuple:
+            conn.remote_addr = addr[0]
+            conn.remote_port = str(addr[1])
+        else:
+            conn.remote_addr = conn.remote_port = ""
+        if self.socket_environ_key is not None:
+            sock.settimeout(None)   # handed to the app with blocking semantics (gunicorn.socket)
+        self.live.add(conn)
+        return conn.serve()
+
+    def stop(self):
+        """Stop keep-alive: idle connections are closed now, busy ones after their response."""
+        cdef Connection conn
+        self.stopping = True
+        for conn in list(self.live):
+            if conn.is_parked:
+                conn._close_parked()
+            elif conn.idle:
+                _close(conn.sock)   # wakes its green thread, which ends
+
+    cdef RequestParser take_parser(self):
+        if self.parsers:
+            return self.parsers.pop()
+        return RequestParser(self.max_url, self.max_headers, self.max_header_bytes)
+
+    cdef int give_parser(self, RequestParser parser) except -1:
+        # Only a parser between requests is reusable; a bounded pool (the busiest moment's
+        # connections are what it keeps; more would be memory for nothing).
+        if parser.reusable() and len(self.parsers) < 1024:
+            parser.leftover = b""
+            self.parsers.append(parser)
+        return 0
+
+
+cdef int _close(object sock) except -1:
+    try:
+        sock.close()   # a green socket wakes its waiters (FdClosedError) first
+    except OSError:
+        pass
+    return 0
+
+
+def _wake(Connection conn):
+    # In the hub: a parked connection's socket is readable. Resume it in a new green thread on its
+    # pool slot; it reads at once.
+    conn._unpark()
+    conn.woken = True
+    conn.proto.server._resume(conn)
+
+
+def _expire(Connection conn):
+    # In the hub: a parked connection stayed idle for the keep-alive timeout.
+    conn._close_parked()
+
+
+# --- one connection -------------------------------------------------------------------------------
+
+@cython.final
+cdef class Connection:
+    """Serves the requests of one client connection, one after the other. It is also the
+    ``start_response`` callable handed to the application."""
+
+    def serve(self):
+        """Serve requests until the connection must close (False) or is parked idle (True)."""
+        cdef Request req
+        cdef Protocol proto = self.proto
+        try:
+            while True:
+                req = self._next_request()
+                if req is None:
+                    return self.is_parked
+                self.requests += 1
+                if not self._handle(req):
+                    return False
+                if self.requests >= proto.max_requests or proto.stopping:
+                    return False
+        except (ConnectionError, FdClosedError, TimeoutError, _SSLError):
+            return False   # the peer went away or stalled: nothing to answer
+        finally:
+            if not self.is_parked:
+                proto.live.discard(self)
+                self._release_parser()
+
+    # -- reading ------------------------------------------------------------------------------------
+
+    cdef Request _next_request(self):
+        """The next request, or None when the connection should close (after answering errors) or
+        was parked."""
+        cdef RequestParser parser
+        cdef Protocol proto = self.proto
+        cdef double deadline, remaining
+        if self.detached:
+            return None
+        parser = self.parser
+        if parser is None:
+            parser = self.parser = proto.take_parser()
+        if parser.ready:
+            return parser.ready.popleft()
+        if parser.error is not None:
+            self._send_error(parser.error.status, parser.error.reason)
+            return None
+        if self.eof or parser.upgraded:
+            return None
+        if parser.cur is None and self.requests and not self.woken:
+            # Idle between requests: park, or wait here for the first byte (keep-alive timeout).
+            if proto.stopping:
+                return None
+            if not self.tls or not self.sock.pending():
+                if proto.park:
+                    self._park()
+                    return None
+                if not self._wait_idle():
+                    return None
+        self.woken = False
+        deadline = fh_monotonic() + proto.header_timeout
+        while not parser.ready:
+            if parser.error is not None:
+                self._send_error(parser.error.status, parser.error.reason)
+                return None
+            if parser.upgraded:
+                break
+            remaining = deadline - fh_monotonic()
+            if remaining <= 0:
+                self._header_timeout()
+                return None
+            try:
+                data = recv_for(self.sock, remaining)
+            except TimeoutError:
+                self._header_timeout()
+                return None
+            if not data:
+                self.eof = True
+                return None
+            parser.feed(data)
+        return parser.ready.popleft() if parser.ready else None
+
+    cdef bint _wait_idle(self) except -1:
+        # The green thread waits for the next request's first byte; False: give up on the connection.
+        self.idle = True
+        try:
+            _wait(self.sock.fileno(), FH_READ, fh_monotonic() + self.proto.keepalive_timeout)
+        except (TimeoutError, FdClosedError, ValueError):
+            return False
+        finally:
+            self.idle = False
+        return True
+
+    cdef int _park(self) except -1:
+        cdef Protocol proto = self.proto
+        cdef Hub hub = get_hub()
+        self._release_parser()
+        self.listener = hub.add_reader(self.sock.fileno(), _wake, self)
+        self.timer = hub.timers.schedule(fh_monotonic() + proto.keepalive_timeout, _expire, (self,))
+        self.is_parked = True
+        self.idle = True
+        proto.parked += 1
+        proto.server._slots.hold()
+        return 0
+
+    cdef int _unpark(self) except -1:
+        if self.is_parked:
+            self.is_parked = False
+            self.idle = False
+            self.proto.parked -= 1
+            self.listener.cancel()
+            (<Timer>self.timer).cancel()
+            self.listener = self.timer = None
+        return 0
+
+    cdef int _close_parked(self) except -1:
+        if self.is_parked:
+            self._unpark()
+            self.proto.live.discard(self)
+            _close(self.sock)
+            self.proto.server._slots.release()
+        return 0
+
+    cdef int _release_parser(self) except -1:
+        cdef RequestParser parser = self.parser
+        if parser is not None:
+            self.parser = None
+            self.proto.give_parser(parser)
+        return 0
+
+    cdef int _header_timeout(self) except -1:
+        # A client that trickles (or never sends) its headers: tell it if it sent anything at all.
+        if self.parser is not None and self.parser.cur is not None:
+            self._send_error(408, "request headers not received in time")
+        return 0
+
+    cdef int _read_body(self, Request req) except -1:
+        # Called by Input when the parser has no buffered chunk for this request.
+        cdef object err = req.error
+        if err is not None:
+            raise BadRequestBody(f"fasthub.wsgi: {err.reason}", err.status)
+        if self.eof or self.detached or self.parser is None or self.parser.upgraded:
+            raise ClientDisconnected("fasthub.wsgi: the client closed the connection before "
+                                     "sending the whole request body")
+        if req.expect and not self.continue_sent:
+            self._send_continue(req)
+        try:
+            data = recv_for(self.sock, self.proto.socket_timeout)
+        except FdClosedError:
+            raise ClientDisconnected("fasthub.wsgi: the connection was closed") from None
+        except (ConnectionError, _SSLError) as e:
+            raise ClientDisconnected(f"fasthub.wsgi: connection lost while reading the body: {e}") from None
+        if not data:
+            self.eof = True
+            if not req.complete:
+                raise ClientDisconnected("fasthub.wsgi: the client closed the connection before "
+                                         "sending the whole request body")
+            return 0
+        self.parser.feed(data)
+        if req.error is not None and not req.body:
+            self._read_body(req)
+        return 0
+
+    cdef int _send_continue(self, Request req) except -1:
+        if req.expect and not self.continue_sent and not self.headers_sent:
+            self.continue_sent = True
+            sendall_for(self.sock, b"HTTP/1.1 100 Continue\r\n\r\n", self.proto.socket_timeout)
+        return 0
+
+    # -- the request --------------------------------------------------------------------------------
+
+    cdef dict _environ(self, Request req):
+        cdef Protocol proto = self.proto
+        cdef dict env = PyDict_Copy(proto.base_environ)
+        cdef list headers = req.headers
+        cdef Py_ssize_t i, n = len(headers), hosts = 0
+        cdef PyObject *found
+        cdef bytes url, path, query, name
+        cdef object key
+        cdef str value, te = None, cl = None, expect = None
+        cdef Input inp
+        found = PyDict_GetItem(_METHODS, req.method)
+        if found == NULL:
+            method = req.method.decode("ascii")
+            _METHODS[req.method] = method
+        else:
+            method = <object>found
+        env["REQUEST_METHOD"] = method
+        url = req.url
+        if url[:1] != b"/":
+            url = _origin_form(url)
+        i = url.find(b"?")
+        if i < 0:
+            path = url
+            query = b""
+        else:
+            path = url[:i]
+            query = url[i + 1:]
+            if b"#" in query:
+                query = query.partition(b"#")[0]
+        raw_path = path.decode("latin-1")
+        env["RAW_PATH_INFO"] = raw_path
+        env["PATH_INFO"] = unquote_to_bytes(path).decode("latin-1") if b"%" in path else raw_path
+        env["QUERY_STRING"] = query.decode("latin-1") if query else ""
+        env["SERVER_PROTOCOL"] = "HTTP/1.1" if req.version == "1.1" else "HTTP/1.0"
+        env["REMOTE_ADDR"] = self.remote_addr
+        env["REMOTE_PORT"] = self.remote_port
+        if self.tls:
+            env["wsgi.url_scheme"] = "https"
+            env["HTTPS"] = "on"
+        for i in range(0, n, 2):
+            name = headers[i]
+            key = _environ_key(name)
+            if key is None:
+                continue
+            value = (<bytes>headers[i + 1]).decode("latin-1")
+            if key is K_HOST:
+                hosts += 1
+            elif key is K_TE:
+                te = value
+            elif key is K_CONTENT_LENGTH:
+                cl = value
+            elif key is K_EXPECT:
+                expect = value
+            found = PyDict_GetItem(env, key)
+            if found == NULL:
+                PyDict_SetItem(env, key, value)
+            elif (<str>key)[:5] != "HTTP_":
+                raise ParseError(400, f"duplicate {name.decode('latin-1')} header")
+            else:
+                env[key] = <str><object>found + ("; " if key is K_COOKIE else ",") + value
+        if te is not None:
+            te = env[K_TE]
+            if te.strip().lower() != "chunked":
+                raise ParseError(501, f"unsupported Transfer-Encoding {te!r}")
+            req.chunked = True
+        if cl is not None:
+            req.content_length = int(cl)   # llhttp already checked it is all digits
+            if req.content_length > proto.max_body:
+                raise ParseError(413, "request body too large")
+        if expect is not None:
+            expect = env[K_EXPECT]
+            if expect.lower() != "100-continue":
+                raise ParseError(417, f"unsupported expectation {expect!r}")
+            if req.version == "1.1" and not req.complete:
+                req.expect = True
+        if hosts != 1 and (hosts or req.version == "1.1"):
+            # RFC 9112 3.2: an HTTP/1.1 request without Host, or any with several, gets 400.
+            raise ParseError(400, "missing Host header" if not hosts else "more than one Host header")
+        inp = Input.__new__(Input)
+        inp._conn = self
+        inp._req = req
+        inp._buf = b""
+        inp._done = req.complete and not req.body
+        env["wsgi.input"] = inp
+        env["eventlet.input"] = inp
+        env["fasthub.input"] = inp
+        env["eventlet.posthooks"] = []
+        if proto.socket_environ_key is not None:
+            env[proto.socket_environ_key] = self.sock
+        return env
+
+    cdef bint _handle(self, Request req) except -1:
+        """Run the app for ``req`` and send its response; True to keep the connection."""
+        cdef Protocol proto = self.proto
+        cdef dict env
+        t0 = time.perf_counter() if proto.log is not None else 0.0
+        self.req = req
+        self.status = None
+        self.out_headers = None
+        self.headers_sent = False
+        self.out_length = -1
+        self.chunked = False
+        self.close_after = not req.keep_alive or self.requests >= proto.max_requests
+        self.sent = 0
+        self.continue_sent = False
+        self.head = req.method == b"HEAD"
+        try:
+            env = self._environ(req)
+        except ParseError as e:
+            self._send_error(e.status, e.reason)
+            return False
+        status_code = None
+        result = None
+        try:
+            try:
+                result = proto.application(env, self)
+                if result is ALREADY_HANDLED or self.detached:
+                    self.close_after = True
+                    status_code = self.status[:3] if self.status else "-"
+                else:
+                    self._write_result(result)
+                    status_code = self.status[:3]
+            finally:
+                if type(result) is not list:
+                    close = getattr(result, "close", None)
+                    if close is not None:
+                        close()
+        except BadRequestBody as e:
+            self.close_after = True
+            status_code = str(e.status)
+            if not self.headers_sent:
+                self._send_error(e.status, str(e))
+            else:
+                return False
+        except (ClientDisconnected, FdClosedError):
+            self._log_access(env, req, "-", t0)
+            return False
+        except _StopIteration:
+            # gunicorn's convention: an application that took the connection over through
+            # environ['gunicorn.socket'] (simple-websocket, engineio) raises StopIteration when done.
+            self._log_access(env, req, "-", t0)
+            return False
+        except (ConnectionError, TimeoutError) as e:
+            if not self.headers_sent and not isinstance(e, ConnectionError):
+                self._send_error(408, "request body not received in time")
+            self._log_access(env, req, "-", t0)
+            return False
+        except Exception:
+            self.close_after = True
+            status_code = "500"
+            proto.server._log_error(f"fasthub.wsgi: error in the application for "
+                                    f"{env.get('REQUEST_METHOD')} {env.get('RAW_PATH_INFO')!r}",
+                                    sys.exc_info())
+            if not self.headers_sent:
+                self._send_error(500, "the server failed to handle this request")
+            else:
+                return False
+        if proto.log is not None:
+            self._log_access(env, req, status_code, t0)
+        hooks = env["eventlet.posthooks"]
+        if hooks:
+            for hook, args, kwargs in hooks:
+                try:
+                    hook(env, *args, **kwargs)
+                except Exception:
+                    proto.server._log_error(f"fasthub.wsgi: error in posthook {hook!r}", sys.exc_info())
+        self.req = None
+        self.out_headers = None
+        if self.close_after or self.detached or req.upgrade:
+            return False
+        if not req.complete:
+            return self._drain(req)
+        return True
+
+    cdef bint _drain(self, Request req) except -1:
+        # The app did not read the whole body. Without 100-continue sent the client may or may not
+        # send it: close. Otherwise read and drop a little; more than that is not worth keeping.
+        cdef Py_ssize_t budget = DRAIN_LIMIT
+        cdef Input inp
+        if req.error is not None or (req.expect and not self.continue_sent):
+            return False
+        inp = Input.__new__(Input)
+        inp._conn = self
+        inp._req = req
+        inp._buf = b""
+        try:
+            while budget > 0:
+                data = inp._chunk()
+                if not data:
+                    return True
+                budget -= len(data)
+        except (OSError, BadRequestBody):
+            return False
+        return False
+
+    # -- the response -------------------------------------------------------------------------------
+
+    def __call__(self, status, headers, exc_info=None):
+        """start_response(status, headers, exc_info=None) -> write (PEP 3333)."""
+        cdef Py_ssize_t out_length = -1
+        cdef int kind
+        if exc_info:
+            try:
+                if self.headers_sent:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif self.status is not None:
+            raise AssertionError("fasthub.wsgi: start_response() called a second time without exc_info")
+        if type(status) is not str or len(status) < 4 or not status[:3].isdigit() or status[3] != " ":
+            raise ValueError(f"fasthub.wsgi: status must be a str like '200 OK', not {status!r}")
+        if _has_ctl(status):
+            raise ValueError("fasthub.wsgi: CR or LF in the response status")
+        if type(headers) is not list:
+            headers = list(headers)
+        for item in headers:
+            name, value = item
+            kind = _response_header_kind(name)
+            if type(value) is not str:
+                raise TypeError(f"fasthub.wsgi: value of response header {name!r} must be str, "
+                                f"not {type(value).__name__}")
+            if _has_ctl(value):
+                raise ValueError(f"fasthub.wsgi: CR, LF or NUL in the value of response header "
+                                 f"{name!r}: refused (header injection)")
+            if kind == KIND_CL:
+                try:
+                    out_length = int(value)
+                except ValueError:
+                    raise ValueError(f"fasthub.wsgi: bad Content-Length {value!r}") from None
+                if out_length < 0:
+                    raise ValueError(f"fasthub.wsgi: bad Content-Length {value!r}")
+            elif kind == KIND_CONN:
+                if "close" in value.lower():
+                    self.close_after = True
+        self.status = status
+        self.out_headers = headers
+        self.out_length = out_length
+        return self._write
+
+    cdef bytes _head(self, Py_ssize_t body_length, object body):
+        """The status line and headers, followed by ``body`` (bytes) when given; decides framing
+        (length, chunked, or close). body_length: the whole body's length, or -1 if unknown."""
+        cdef str status = self.status
+        cdef Request req = self.req
+        cdef bint has_date = False, no_body
+        cdef Py_ssize_t length = self.out_length, size, body_size = 0
+        cdef list kept = []
+        cdef char number[24]
+        cdef int digits = 0
+        cdef char *p
+        cdef bytes out, date = None
+        cdef const char *connection = NULL
+        cdef Py_ssize_t connection_len = 0
+        cdef int kind
+        size = 9 + _latin1_len(status) + 2          # "HTTP/1.1 " status CRLF
+        for name, value in self.out_headers:
+            kind = _response_header_kind(name)
+            if kind:
+                if kind == KIND_DATE:
+                    has_date = True
+                else:
+                    continue   # Content-Length (written below from the checked value), Connection,
+                               # Transfer-Encoding, hop-by-hop: the framing is ours
+            size += _latin1_len(name) + 2 + _latin1_len(value) + 2
+            kept.append(name)
+            kept.append(value)
+        if not has_date:
+            date = _http_date_line()
+            size += PyBytes_GET_SIZE(date)
+        no_body = status[:1] == "1" or status[:3] == "204" or status[:3] == "304"
+        if length < 0 and body_length >= 0 and not no_body:
+            length = body_length
+        if no_body:
+            if self.out_length >= 0 and status[:3] == "304":
+                digits = snprintf(number, sizeof(number), "%zd", self.out_length)
+        elif length >= 0:
+            digits = snprintf(number, sizeof(number), "%zd", length)
+        elif req.version == "1.1":
+            self.chunked = True
+            size += 28                                # "Transfer-Encoding: chunked\r\n"
+        else:
+            self.close_after = True   # HTTP/1.0 without a length: the end of the body is the close
+        if digits:
+            size += 16 + digits + 2                   # "Content-Length: " n CRLF
+        self.out_length = 0 if no_body else length
+        if req.expect and not self.continue_sent:
+            # Answered before asking for the body: the client may or may not send it now, so the
+            # connection cannot be reused (RFC 9110 10.1.1).
+            self.close_after = True
+        if self.close_after or self.proto.stopping:
+            self.close_after = True
+            connection, connection_len = b"Connection: close\r\n", 19
+        elif req.version == "1.0":
+            connection, connection_len = b"Connection: keep-alive\r\n", 24
+        size += connection_len + 2
+        if body is not None:
+            body_size = PyBytes_GET_SIZE(body)
+        out = PyBytes_FromStringAndSize(NULL, size + body_size)
+        p = PyBytes_AS_STRING(out)
+        p = _put_c(p, b"HTTP/1.1 ", 9)
+        p = _put(p, status)
+        p = _put_c(p, b"\r\n", 2)
+        for i in range(0, len(kept), 2):
+            p = _put(p, kept[i])
+            p = _put_c(p, b": ", 2)
+            p = _put(p, kept[i + 1])
+            p = _put_c(p, b"\r\n", 2)
+        if date is not None:
+            p = _put_c(p, PyBytes_AS_STRING(date), PyBytes_GET_SIZE(date))
+        if digits:
+            p = _put_c(p, b"Content-Length: ", 16)
+            p = _put_c(p, number, digits)
+            p = _put_c(p, b"\r\n", 2)
+        elif self.chunked:
+            p = _put_c(p, b"Transfer-Encoding: chunked\r\n", 28)
+        if connection_len:
+            p = _put_c(p, connection, connection_len)
+        p = _put_c(p, b"\r\n", 2)
+        if body_size:
+            memcpy(p, PyBytes_AS_STRING(body), body_size)
+        self.headers_sent = True
+        return out
+
+    def _write(self, data):
+        """The write() callable returned by start_response (PEP 3333's legacy imperative API)."""
+        if self.status is None:
+            raise AssertionError("fasthub.wsgi: write() called before start_response()")
+        if type(data) is not bytes:
+            if isinstance(data, (bytearray, memoryview)):
+                data = bytes(data)
+            else:
+                raise TypeError(f"fasthub.wsgi: the body must be bytes, not {type(data).__name__}")
+        if not self.headers_sent:
+            self._send_body(self._head(-1, None), data)
+        elif data:
+            self._send_body(b"", data)
+
+    cdef int _send(self, object data) except -1:
+        sendall_for(self.sock, data, self.proto.socket_timeout)
+        return 0
+
+    cdef int _send_body(self, bytes prefix, object data) except -1:
+        cdef Py_ssize_t n = len(data)
+        if self.head or self.out_length == 0 and not n:
+            if prefix:
+                self._send(prefix)
+            return 0
+        if self.out_length >= 0 and n > self.out_length - self.sent:
+            self.close_after = True
+            raise ValueError(f"fasthub.wsgi: the application sent more than the "
+                             f"Content-Length of {self.out_length} bytes")
+        self.sent += n
+        if self.chunked:
+            if not n:
+                if prefix:
+                    self._send(prefix)
+                return 0
+            data = b"%s%x\r\n%s\r\n" % (prefix, n, data)
+        elif prefix:
+            if n <= SMALL_BODY:
+                data = prefix + data
+            else:
+                self._send(prefix)
+        self._send(data)
+        return 0
+
+    cdef int _write_result(self, object result) except -1:
+        cdef Py_ssize_t n = 0
+        cdef bytes body
+        if type(result) is list or type(result) is tuple:
+            if self.status is None:
+                raise AssertionError("fasthub.wsgi: the application returned without calling "
+                                     "start_response()")
+            if not self.headers_sent:
+                # The common case: the whole body is known, send it with its length in one send().
+                for chunk in result:
+                    if type(chunk) is not bytes:
+                        raise TypeError(f"fasthub.wsgi: the body must be bytes, not "
+                                        f"{type(chunk).__name__}")
+                    n += PyBytes_GET_SIZE(chunk)
+                status = self.status
+                if (self.out_length >= 0 and self.out_length != n and not self.head
+                        and status[:1] != "1" and status[:3] != "204" and status[:3] != "304"):
+                    raise ValueError(f"fasthub.wsgi: Content-Length {self.out_length} does not match "
+                                     f"the body length {n}")
+                if self.head or not n or status[:1] == "1" or status[:3] == "204" or status[:3] == "304":
+                    self._send(self._head(n, None))   # no body goes out
+                    return 0
+                body = result[0] if len(result) == 1 else b"".join(result)
+                self.sent = n
+                if n <= SMALL_BODY:
+                    self._send(self._head(n, body))
+                else:
+                    self._send(self._head(n, None))
+                    self._send(body)
+                return 0
+        elif isinstance(result, FileWrapper) and self._try_sendfile(result):
+            return 0
+        write = self._write
+        for chunk in result:
+            write(chunk)
+        if self.status is None:
+            raise AssertionError("fasthub.wsgi: the application returned without calling "
+                                 "start_response()")
+        if not self.headers_sent:
+            self._send(self._head(0, None))
+        elif self.chunked:
+            if not self.head:
+                self._send(b"0\r\n\r\n")
+        elif self.out_length >= 0 and self.sent != self.out_length and not self.head:
+            self.close_after = True   # the app sent less than it declared: the client must see EOF
+        return 0
+
+    cdef bint _try_sendfile(self, object wrapper) except -1:
+        f = wrapper.filelike
+        if self.tls or self.status is None or self.headers_sent:
+            return False
+        try:
+            in_fd = f.fileno()
+            st = os.fstat(in_fd)
+            offset = f.tell()
+        except (AttributeError, OSError, io.UnsupportedOperation):
+            return False
+        if not stat.S_ISREG(st.st_mode):
+            return False
+        count = max(0, st.st_size - offset)
+        if self.out_length >= 0:
+            count = min(count, self.out_length)
+        self._send(self._head(count, None))
+        if self.head or self.chunked:
+            return True
+        out_fd = self.sock.fileno()
+        timeout = self.proto.socket_timeout
+        sent = 0
+        while sent < count:
+            try:
+                n = os.sendfile(out_fd, in_fd, offset + sent, count - sent)
+            except (BlockingIOError, InterruptedError):
+                _wait(out_fd, FH_WRITE, None if timeout == INFINITY else fh_monotonic() + timeout)
+                continue
+            if n == 0:
+                break   # the file shrank under us
+            sent += n
+        self.sent = sent
+        if sent != count:
+            self.close_after = True
+        try:
+            f.seek(offset + sent)
+        except OSError:
+            pass
+        return True
+
+    cdef int _send_error(self, int code, str reason) except -1:
+        if self.headers_sent or self.detached:
+            return 0
+        body = f"{code} {STATUS_REASONS.get(code, 'Error')}: {reason}\n".encode("latin-1", "replace")
+        head = (f"HTTP/1.1 {code} {STATUS_REASONS.get(code, 'Error')}\r\n"
+                f"Content-Type: text/plain; charset=latin-1\r\nContent-Length: {len(body)}\r\n").encode(
+                    "latin-1") + _http_date_line() + b"Connection: close\r\n\r\n"
+        self.headers_sent = True
+        self.close_after = True
+        try:
+            sendall_for(self.sock, head + body, self.proto.error_timeout)
+        except (OSError, TimeoutError):
+            pass
+        return 0
+
+    # -- taking over the socket ---------------------------------------------------------------------
+
+    cdef object _detach(self):
+        if not self.detached:
+            self.detached = True
+            self.close_after = True
+            # The application gets blocking semantics (a green wait, no timeout), like eventlet's
+            # get_socket(): a socket left at timeout 0.0 raised BlockingIOError in simple-websocket.
+            self.sock.settimeout(None)
+            if self.parser is not None:
+                # The parser is done with this connection: keep only the new protocol's first bytes.
+                self.leftover = self.parser.leftover
+                self.parser = None
+        return self.sock
+
+    cdef bytes _take_leftover(self):
+        cdef bytes data
+        if self.parser is not None:
+            data, self.parser.leftover = self.parser.leftover, b""
+        else:
+            data, self.leftover = self.leftover or b"", None
+        return data
+
+    # -- logging ------------------------------------------------------------------------------------
+
+    def _log_access(self, env, Request req, status_code, t0):
+        server = self.proto.server
+        if server.log is None:
+            return
+        client_ip = env.get("REMOTE_ADDR", "")
+        if server.log_x_forwarded_for:
+            fwd = env.get("HTTP_X_FORWARDED_FOR")
+            if fwd:
+                client_ip = fwd.replace(" ", "") + "," + client_ip
+        request_line = (f"{env.get('REQUEST_METHOD', '-')} {req.url.decode('latin-1')} "
+                        f"{env.get('SERVER_PROTOCOL', '-')}")
+        fields = {
+            "client_ip": client_ip, "client_port": env.get("REMOTE_PORT", ""),
+            "date_time": _log_date_time(), "request_line": request_line,
+            "status_code": status_code, "body_length": self.sent,
+            "wall_seconds": time.perf_counter() - t0,
+        }
+        try:
+            line = server.log_format % fields
+        except (KeyError, TypeError, ValueError) as e:
+            line = f"fasthub.wsgi: bad log_format ({e}): {fields!r}"
+        server._write_log(line)
+
+
+# --- wsgi.input -----------------------------------------------------------------------------------
+
+@cython.final
+@cython.freelist(16)
+cdef class Input:
+    """``wsgi.input`` / ``eventlet.input``: the request body as a blocking file-like object.
+
+    read/readline/readlines/iteration block the calling green thread while the body is in flight
+    and return b'' at its end (chunked bodies included). Raises ClientDisconnected if the client
+    goes away mid-body, BadRequestBody for bad chunking or a body over the limit, TimeoutError
+    if the client stalls longer than the server's socket_timeout.
+    """
+
+    cdef bytes _chunk(self):
+        # The next body chunk from the parser, reading the socket when none is buffered.
+        cdef Request req = self._req
+        cdef bytes data
+        while req.body is None or not req.body:
+            if req.complete or self._done:
+                self._done = True
+                return b""
+            self._conn._read_body(req)
+        data = req.body.popleft()
+        req.body_read += PyBytes_GET_SIZE(data)
+        if req.body_read > self._conn.proto.max_body:
+            req.error = ParseError(413, "request body too large")
+            raise BadRequestBody("fasthub.wsgi: request body over the server's limit", 413)
+        return data
+
+    def read(self, size=-1):
+        """Read up to ``size`` bytes (all the rest if size is None or negative)."""
+        cdef bytes buf = self._buf, data
+        cdef Py_ssize_t pos = self._pos, avail, want
+        if size is None or size < 0:
+            parts = [buf[pos:]] if pos < len(buf) else []
+            while True:
+                data = self._chunk()
+                if not data:
+                    break
+                parts.append(data)
+            self._buf, self._pos = b"", 0
+            return b"".join(parts)
+        want = size
+        if want == 0:
+            return b""
+        avail = len(buf) - pos
+        if avail >= want:
+            self._pos = pos + want
+            return buf[pos:pos + want]
+        parts = [buf[pos:]] if avail else []
+        while avail < want:
+            data = self._chunk()
+            if not data:
+                break
+            parts.append(data)
+            avail += len(data)
+        data = b"".join(parts)
+        self._buf = data
+        self._pos = min(want, len(data))
+        return data[:want]
+
+    def readline(self, size=-1):
+        """Read one line (up to and including b'\\n'), at most ``size`` bytes if size >= 0."""
+        if size is not None and size == 0:
+            return b""
+        limit = size if size is not None and size > 0 else None
+        buf, pos = self._buf, self._pos
+        while True:
+            end = buf.find(b"\n", pos)
+            if end >= 0 and (limit is None or end - pos < limit):
+                self._pos = end + 1
+                return buf[pos:end + 1]
+            if limit is not None and len(buf) - pos >= limit:
+                self._pos = pos + limit
+                return buf[pos:pos + limit]
+            data = self._chunk()
+            if not data:
+                self._buf, self._pos = b"", 0
+                return buf[pos:]
+            buf = buf[pos:] + data
+            pos = 0
+            self._buf, self._pos = buf, 0
+
+    def readlines(self, hint=-1):
+        """Read lines until the end of the body (or until ``hint`` bytes were read)."""
+        lines, total = [], 0
+        while True:
+            line = self.readline()
+            if not line:
+                return lines
+            lines.append(line)
+            total += len(line)
+            if hint is not None and 0 < hint <= total:
+                return lines
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+    def close(self):
+        pass
+
+    def get_socket(self):
+        """Hand the connection's green socket to the application (eventlet.input.get_socket()).
+
+        The socket blocks (timeout None) as a plain one would, parking only the calling green thread.
+        After this the server will not read from or keep alive the connection; it closes it when
+        the application returns. Bytes already received past this request's headers are in
+        ``self.buffered`` (the first bytes of an upgraded protocol).
+        """
+        return self._conn._detach()
+
+    @property
+    def buffered(self):
+        """Bytes received after the request (e.g. an early WebSocket frame), consumed on access."""
+        return self._conn._take_leftover()
+
+    def send_hundred_continue_response(self):
+        """Send '100 Continue' now, if the client asked for it and it was not sent yet."""
+        self._conn._send_continue(self._req)
