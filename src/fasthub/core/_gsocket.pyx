@@ -70,9 +70,35 @@ cdef extern from "Python.h":
 
 cdef object _c_fileno = _socket.socket.fileno
 
+cdef extern from *:
+    """
+    /* _socket.socket.fileno's C function, called directly: the fd is read on every operation (never
+       cached, so a socket closed meanwhile fails cleanly) and the generic call costs more than the
+       system call's own user-space part. Set up once from the method descriptor, if it is one. */
+    typedef PyObject *(*fh_noargs_fn)(PyObject *, PyObject *);
+    static fh_noargs_fn fh_fileno_fn = NULL;
+    static PyTypeObject *fh_socket_type = NULL;
+    static void fh_fileno_init(PyObject *type, PyObject *descr) {
+        if (Py_IS_TYPE(descr, &PyMethodDescr_Type)
+                && (((PyMethodDescrObject *)descr)->d_method->ml_flags & METH_NOARGS)) {
+            fh_fileno_fn = (fh_noargs_fn)(void *)((PyMethodDescrObject *)descr)->d_method->ml_meth;
+            fh_socket_type = (PyTypeObject *)type;
+        }
+    }
+    static PyObject *fh_fileno(PyObject *sock, PyObject *fallback) {
+        if (fh_fileno_fn != NULL && PyObject_TypeCheck(sock, fh_socket_type))
+            return fh_fileno_fn(sock, NULL);
+        return PyObject_CallOneArg(fallback, sock);
+    }
+    """
+    void fh_fileno_init(object type, object descr)
+    object fh_fileno(object sock, object fallback)
+
+fh_fileno_init(_socket.socket, _socket.socket.__dict__["fileno"])
+
 
 cdef int _fd_of(object sock) except? -2:
-    return _c_fileno(sock)
+    return fh_fileno(sock, _c_fileno)
 
 
 cdef object _deadline(object sock):

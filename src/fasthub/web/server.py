@@ -12,8 +12,8 @@ green socket path (``fasthub.core._gsocket``): try the system call, park only on
 
 A protocol server may *park* a connection instead (the WSGI server does with idle keep-alive
 connections): its ``_serve`` returns True, the handler green thread ends without closing the socket,
-and the connection keeps its pool slot (``_Slots.hold``) until it is resumed in a new green thread
-(``_Slots.resume``) or closed (``_Slots.release``).
+and the connection keeps its pool slot until it is resumed in a new green thread on that slot
+(``_Slots._run``) or closed (``_Slots.release``).
 
 Stopping. ``stop(timeout)`` closes the listener first (no new connections), then calls the
 ``_on_stop`` hook (the WSGI server uses it to drop idle keep-alive connections at once), waits up to
@@ -149,8 +149,9 @@ class _Slots:
     """Bounded count of open connections; the acceptor waits in wait_free() while it is full.
 
     A slot is taken by spawn() and given back by release() when the handler ends, unless the
-    connection was parked: hold() keeps the slot past the handler's end, resume() runs the parked
-    connection's next handler on it, release() frees it when the parked connection is closed.
+    handler returns True: its connection was parked and keeps the slot, on which the connection's
+    next handler runs (_run in a new green thread); release() frees it when the parked connection is
+    closed.
     """
 
     __slots__ = ("size", "used", "_waiter")
@@ -178,19 +179,14 @@ class _Slots:
             self.used -= 1
             raise
 
-    def hold(self):
-        """A handler is parking its connection: keep its slot when the handler ends."""
-        self.used += 1
-
-    def resume(self, fn, *args):
-        """Run ``fn(*args)`` in a new green thread on the slot a parked connection holds."""
-        return spawn(self._run, fn, args)
-
     def _run(self, fn, args):
+        # The body of a handler green thread on a slot (a new connection's, or a parked one's next).
+        parked = False
         try:
-            fn(*args)
+            parked = fn(*args)
         finally:
-            self.release()
+            if not parked:
+                self.release()
 
     def release(self):
         """Give a slot back (a handler ended, or a parked connection was closed)."""
@@ -482,38 +478,45 @@ class StreamServer:
 
     # -- serving one connection ---------------------------------------------------------------------
 
-    def _serve_connection(self, sock, addr, resume=None):
-        # The body of every handler green thread: a new connection's first turn (TLS handshake, then
-        # _serve), or with ``resume`` a parked connection's next one. The socket is closed at the end
-        # unless the protocol parked the connection again.
+    def _serve_connection(self, sock, addr):
+        # The body of every handler green thread: TLS handshake, then _serve. The socket is closed at
+        # the end unless the protocol parked the connection; returns True then (it keeps its slot).
         me = getcurrent()
         self._conns[me] = sock
         parked = False
         try:
-            if resume is not None:
-                parked = resume()
-            else:
-                if self.ssl_context is not None:
-                    sock = self._tls_handshake(sock)
-                    if sock is None:
-                        return
-                    self._conns[me] = sock
-                parked = self._serve(sock, addr)
-        except GreenletExit:
-            pass
-        except StopServe:
-            self.close()
-        except (FdClosedError, ConnectionError, TimeoutError):
-            pass  # the peer went away or was too slow: routine for a server
-        except Exception:
-            get_hub().handle_error(self, *sys.exc_info())
+            if self.ssl_context is not None:
+                sock = self._tls_handshake(sock)
+                if sock is None:
+                    return False
+                self._conns[me] = sock
+            parked = self._serve(sock, addr)
+        except BaseException as e:
+            self._handler_raised(e)
         finally:
-            sock = self._conns.pop(me, sock)
-            if not parked:
-                _close(sock)
-            w = self._drain_waiter
-            if w is not None:
-                w.switch()
+            self._handler_done(me, sock, parked)
+        return parked
+
+    def _handler_raised(self, exc):
+        # What an exception out of a handler means for the server (a parked connection's later turns,
+        # run by the protocol, come here too). Called in an except clause: re-raises what must go on.
+        if isinstance(exc, StopServe):
+            self.close()
+        elif isinstance(exc, (GreenletExit, FdClosedError, ConnectionError, TimeoutError)):
+            pass  # killed, or the peer went away or was too slow: routine for a server
+        elif isinstance(exc, Exception):
+            get_hub().handle_error(self, type(exc), exc, exc.__traceback__)
+        else:
+            raise exc   # KeyboardInterrupt, SystemExit
+
+    def _handler_done(self, me, sock, parked):
+        # A handler green thread ends: forget it, close its socket unless parked, tell stop().
+        sock = self._conns.pop(me, sock)
+        if not parked:
+            _close(sock)
+        w = self._drain_waiter
+        if w is not None:
+            w.switch()
 
     def _serve(self, sock, addr):
         """Serve one connection in its handler green thread. Return True to park it (a protocol

@@ -199,11 +199,6 @@ class WSGIServer(StreamServer):
     def _serve(self, sock, addr):
         return self.handle(sock, addr)
 
-    def _resume(self, conn):
-        # Called in the hub when a parked connection's next request arrives: serve it in a new green
-        # thread on the pool slot the connection holds.
-        self._slots.resume(self._serve_connection, conn.sock, "", conn.serve)
-
     def _on_stop(self):
         # Stop keep-alive: idle connections are closed now, busy ones after their response.
         if self._protocol is not None:

@@ -1,5 +1,7 @@
 # The WSGI server's compiled request path: its table of contents. Bodies: _conn.pyx.
 
+from fasthub.core._hub cimport Hub, Listener
+from fasthub.core._timers cimport Timer
 from fasthub.web.wsgi._http cimport Request, RequestParser
 
 
@@ -16,9 +18,14 @@ cdef class Protocol:
     cdef Py_ssize_t max_url
     cdef Py_ssize_t max_headers
     cdef Py_ssize_t max_header_bytes
+    cdef Hub hub                          # the OS thread's hub, where the connections run
     cdef object log                       # access log writer, or None
     cdef object socket_environ_key
     cdef bint park                        # idle keep-alive connections wait on a reader callback
+    cdef double sweep_interval
+    cdef Timer sweeper                    # while connections are parked: the keep-alive sweep
+    cdef dict conns                       # the server's running handlers (green thread -> socket)
+    cdef object slots                     # the server's pool of connection slots (when parking)
     cdef public bint stopping
     cdef list parsers                     # parsers between requests, for the next connection
     cdef set live                         # open connections (running or parked)
@@ -42,12 +49,14 @@ cdef class Connection:
     cdef bint woken                       # resumed because the socket is readable: read, don't wait
     cdef readonly bint idle               # waiting for the next request
     cdef Py_ssize_t requests
-    cdef object listener                  # while parked: the hub's reader callback ...
-    cdef object timer                     # ... and the keep-alive timer
+    cdef Listener listener                # while parked: the hub's reader callback
+    cdef double parked_at                 # and since when (monotonic)
     # the request being answered
     cdef Request req
     cdef object status                    # str, or None before start_response()
-    cdef list out_headers
+    cdef int code                         # its status code
+    cdef list out_headers                 # the headers _head writes: name, value, name, value...
+    cdef bint has_date                    # ... one of them is Date
     cdef Py_ssize_t out_length            # -1: no length known
     cdef Py_ssize_t sent
     cdef bint headers_sent

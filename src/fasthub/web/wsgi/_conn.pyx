@@ -4,15 +4,14 @@ start_response, headers, send), ``wsgi.input``, and the parking of idle keep-ali
 
 Per request the loop reads what arrived (``_gsocket.recv_for``: one system call into the OS thread's
 receive buffer, a green wait only on EAGAIN), feeds llhttp (``_http``), builds the environ from one
-copy of the server's constant keys, calls the application with the connection itself as
-``start_response``, and for a body of known length writes status line, headers and body into one
+copy of the server's constant keys, calls the application, and for a body of known length writes status line, headers and body into one
 bytes object sent with one system call.
 
 Between requests a connection costs almost nothing: when the server owns its pool (the default), an
 idle keep-alive connection gives its parser back to the server's pool, registers a reader callback
-with the hub and a keep-alive timer, and its green thread ends. Bytes arriving wake it: the callback
-starts a new green thread on the connection's pool slot (``StreamServer._Slots.resume``), which reads
-them without waiting. The keep-alive timer, or the server's stop, closes a parked connection.
+with the hub, notes the time, and its green thread ends. Bytes arriving wake it: the callback starts
+a new green thread on the connection's pool slot, which reads them without waiting. The server's
+keep-alive sweep (one timer for all parked connections) or its stop closes a parked connection.
 With a user-supplied pool object, the green thread stays and waits for the bytes instead (the pool
 bounds green threads, and a hub callback cannot wait for a pool's room).
 
@@ -27,12 +26,12 @@ from cpython.object cimport PyObject
 from cpython.unicode cimport (PyUnicode_1BYTE_DATA, PyUnicode_1BYTE_KIND, PyUnicode_GET_LENGTH,
                               PyUnicode_KIND)
 from libc.math cimport INFINITY
-from libc.stdio cimport snprintf
-from libc.string cimport memcpy
+from libc.string cimport memchr, memcmp, memcpy
 from libc.time cimport time as c_time, time_t
 
+from fasthub.core._greenthread cimport GreenThread, getcurrent
 from fasthub.core._gsocket cimport _wait, recv_for, sendall_for
-from fasthub.core._hub cimport Hub, get_hub
+from fasthub.core._hub cimport Hub, Listener, get_hub
 from fasthub.core._timers cimport Timer
 from fasthub.core.includes.poller cimport FH_READ, FH_WRITE, fh_monotonic
 from fasthub.web.wsgi._http cimport Request, RequestParser
@@ -51,6 +50,10 @@ from fasthub.web.wsgi._http import STATUS_REASONS, ParseError
 
 __all__ = ["ALREADY_HANDLED", "FileWrapper", "ClientDisconnected", "BadRequestBody", "Input",
            "Protocol", "Connection"]
+
+cdef extern from "Python.h":
+    # Borrowed reference to what ends up under ``key``: ``default`` if it was absent.
+    PyObject *PyDict_SetDefault(object d, object key, object default) except NULL
 
 cdef extern from *:
     """
@@ -210,6 +213,25 @@ cdef inline bint _has_ctl(str value) except -1:
     return False
 
 
+cdef int _status_code(object status) except -2:
+    # The code of a status str like "200 OK" (three digits, a space, a reason); -1 if malformed.
+    cdef const unsigned char *p
+    if type(status) is not str or PyUnicode_GET_LENGTH(status) < 4:
+        return -1
+    fh_str_ready(status)
+    if PyUnicode_KIND(status) != PyUnicode_1BYTE_KIND:
+        return -1
+    p = PyUnicode_1BYTE_DATA(status)
+    if not (48 <= p[0] <= 57 and 48 <= p[1] <= 57 and 48 <= p[2] <= 57) or p[3] != 32:
+        return -1
+    return (p[0] - 48) * 100 + (p[1] - 48) * 10 + (p[2] - 48)
+
+
+cdef inline bint _no_body(int code):
+    # Responses that never have a body (RFC 9110 6.4.1).
+    return code < 200 or code == 204 or code == 304
+
+
 cdef inline Py_ssize_t _latin1_len(object s) except -1:
     # Length of str ``s`` once encoded as latin-1; UnicodeEncodeError (-> 500) if it cannot be.
     if type(s) is not str:
@@ -232,6 +254,44 @@ cdef inline char *_put_c(char *p, const char *s, Py_ssize_t n):
     return p + n
 
 
+cdef inline int _itoa(char *out, Py_ssize_t n):
+    # Decimal digits of n >= 0 into out (at least 20 bytes); returns how many.
+    cdef char tmp[24]
+    cdef int i = 0, k
+    while True:
+        tmp[i] = <char>(48 + n % 10)
+        n //= 10
+        i += 1
+        if n == 0:
+            break
+    for k in range(i):
+        out[k] = tmp[i - 1 - k]
+    return i
+
+
+cdef inline Py_ssize_t _digits(str s):
+    # The value of a str of ASCII digits (at most 18), or -1 if it is anything else.
+    cdef const unsigned char *p
+    cdef Py_ssize_t i, n = PyUnicode_GET_LENGTH(s), v = 0
+    if n == 0 or n > 18 or PyUnicode_KIND(s) != PyUnicode_1BYTE_KIND:
+        return -1
+    p = PyUnicode_1BYTE_DATA(s)
+    for i in range(n):
+        if p[i] < 48 or p[i] > 57:
+            return -1
+        v = v * 10 + (p[i] - 48)
+    return v
+
+
+cdef inline bint _http_key(str key):
+    # key starts with "HTTP_" (environ keys are ASCII).
+    cdef const unsigned char *p
+    if PyUnicode_GET_LENGTH(key) < 5 or PyUnicode_KIND(key) != PyUnicode_1BYTE_KIND:
+        return False
+    p = PyUnicode_1BYTE_DATA(key)
+    return p[0] == 72 and p[1] == 84 and p[2] == 84 and p[3] == 80 and p[4] == 95
+
+
 def _origin_form(url):
     # "http://host/path?q" (absolute form, RFC 9112 3.2.2) -> "/path?q"; "*" stays as is.
     if url == b"*":
@@ -247,6 +307,10 @@ cdef inline double _seconds(object value):
     return INFINITY if value is None else <double>value
 
 
+cdef tuple _REQUEST_KEYS = ("REQUEST_METHOD", "RAW_PATH_INFO", "PATH_INFO", "REMOTE_ADDR", "REMOTE_PORT",
+                            "wsgi.input", "eventlet.input", "fasthub.input", "eventlet.posthooks")
+
+
 # --- the server's side ----------------------------------------------------------------------------
 
 @cython.final
@@ -257,7 +321,15 @@ cdef class Protocol:
     def __init__(self, server, bint park):
         self.server = server
         self.application = server.application
-        self.base_environ = server.base_environ
+        # The environ of every request starts as a copy of this: the server's constants and, as
+        # placeholders, the keys each request sets (so filling them in never grows the dict).
+        self.base_environ = dict(server.base_environ)
+        for key in _REQUEST_KEYS:
+            self.base_environ.setdefault(key, None)
+        self.base_environ["QUERY_STRING"] = ""            # unless the request has one
+        self.base_environ["SERVER_PROTOCOL"] = "HTTP/1.1"  # unless it is HTTP/1.0
+        if server.socket_environ_key is not None:
+            self.base_environ.setdefault(server.socket_environ_key, None)
         self.header_timeout = server.header_timeout
         self.keepalive_timeout = server.keepalive_timeout
         self.socket_timeout = _seconds(server.socket_timeout)
@@ -270,12 +342,19 @@ cdef class Protocol:
         self.log = server.log
         self.socket_environ_key = server.socket_environ_key
         self.park = park and self.keepalive_timeout > 0
+        # Parked connections are closed within a quarter of the keep-alive timeout after it (at most
+        # a second late).
+        self.sweep_interval = min(1.0, max(0.01, self.keepalive_timeout / 4))
+        self.conns = server._conns
+        self.slots = server._slots
         self.parsers = []
         self.live = set()
 
     def serve(self, sock, addr):
         """Serve a new connection in its handler green thread; True if it was parked idle."""
         cdef Connection conn = Connection.__new__(Connection)
+        if self.hub is None:
+            self.hub = get_hub()   # the server's connections all run in the acceptor's OS thread
         conn.proto = self
         conn.sock = sock
         conn.out_length = -1
@@ -294,6 +373,9 @@ cdef class Protocol:
         """Stop keep-alive: idle connections are closed now, busy ones after their response."""
         cdef Connection conn
         self.stopping = True
+        if self.sweeper is not None:
+            self.sweeper.cancel()
+            self.sweeper = None
         for conn in list(self.live):
             if conn.is_parked:
                 conn._close_parked()
@@ -309,7 +391,6 @@ cdef class Protocol:
         # Only a parser between requests is reusable; a bounded pool (the busiest moment's
         # connections are what it keeps; more would be memory for nothing).
         if parser.reusable() and len(self.parsers) < 1024:
-            parser.leftover = b""
             self.parsers.append(parser)
         return 0
 
@@ -324,23 +405,61 @@ cdef int _close(object sock) except -1:
 
 def _wake(Connection conn):
     # In the hub: a parked connection's socket is readable. Resume it in a new green thread on its
-    # pool slot; it reads at once.
+    # pool slot, started right here as the hub resumes a waiting one; it reads at once.
+    cdef GreenThread gt = GreenThread.__new__(GreenThread)
     conn._unpark()
     conn.woken = True
-    conn.proto.server._resume(conn)
+    gt._fn = _resumed
+    gt._args = (conn,)
+    gt.hub = conn.proto.hub
+    gt.name = "fasthub.wsgi connection"
+    gt._start_in_worker()
 
 
-def _expire(Connection conn):
-    # In the hub: a parked connection stayed idle for the keep-alive timeout.
-    conn._close_parked()
+def _resumed(Connection conn):
+    # The body of a parked connection's next green thread: serve it, then end as every handler green
+    # thread of the server ends (StreamServer._serve_connection); the pool slot is the one the
+    # connection kept, given back when it closes.
+    cdef Protocol proto = conn.proto
+    cdef bint parked = False
+    server = proto.server
+    me = getcurrent()
+    sock = conn.sock
+    proto.conns[me] = sock
+    try:
+        parked = conn.serve()
+    except BaseException as e:
+        server._handler_raised(e)
+    finally:
+        if parked:
+            # Parked again, so the server is not stopping (a stop first sets proto.stopping, and then
+            # nothing parks): no stop() waits for this handler to end.
+            del proto.conns[me]
+        else:
+            server._handler_done(me, sock, parked)
+            proto.slots.release()
+    return parked
+
+
+def _sweep(Protocol proto):
+    # In the hub, every sweep_interval while connections are parked: close those idle for the
+    # keep-alive timeout. One timer per server rather than one per parked connection: parking is
+    # on every keep-alive request's path, a sweep is a walk over the open connections now and then.
+    cdef Connection conn
+    cdef double now = fh_monotonic(), limit = proto.keepalive_timeout
+    proto.sweeper = None
+    for conn in list(proto.live):
+        if conn.is_parked and now - conn.parked_at >= limit:
+            conn._close_parked()
+    if proto.parked and not proto.stopping:
+        proto.sweeper = proto.hub.timers.schedule(now + proto.sweep_interval, _sweep, (proto,))
 
 
 # --- one connection -------------------------------------------------------------------------------
 
 @cython.final
 cdef class Connection:
-    """Serves the requests of one client connection, one after the other. It is also the
-    ``start_response`` callable handed to the application."""
+    """Serves the requests of one client connection, one after the other."""
 
     def serve(self):
         """Serve requests until the connection must close (False) or is parked idle (True)."""
@@ -377,7 +496,7 @@ cdef class Connection:
         if parser is None:
             parser = self.parser = proto.take_parser()
         if parser.ready:
-            return parser.ready.popleft()
+            return parser.ready.pop(0)
         if parser.error is not None:
             self._send_error(parser.error.status, parser.error.reason)
             return None
@@ -414,7 +533,7 @@ cdef class Connection:
                 self.eof = True
                 return None
             parser.feed(data)
-        return parser.ready.popleft() if parser.ready else None
+        return parser.ready.pop(0) if parser.ready else None
 
     cdef bint _wait_idle(self) except -1:
         # The green thread waits for the next request's first byte; False: give up on the connection.
@@ -429,14 +548,15 @@ cdef class Connection:
 
     cdef int _park(self) except -1:
         cdef Protocol proto = self.proto
-        cdef Hub hub = get_hub()
         self._release_parser()
-        self.listener = hub.add_reader(self.sock.fileno(), _wake, self)
-        self.timer = hub.timers.schedule(fh_monotonic() + proto.keepalive_timeout, _expire, (self,))
+        self.listener = proto.hub._listen(self.sock.fileno(), FH_READ, _wake, (self,))
+        self.parked_at = fh_monotonic()
         self.is_parked = True
         self.idle = True
         proto.parked += 1
-        proto.server._slots.hold()
+        if proto.sweeper is None:
+            proto.sweeper = proto.hub.timers.schedule(self.parked_at + proto.sweep_interval, _sweep,
+                                                      (proto,))
         return 0
 
     cdef int _unpark(self) except -1:
@@ -445,8 +565,7 @@ cdef class Connection:
             self.idle = False
             self.proto.parked -= 1
             self.listener.cancel()
-            (<Timer>self.timer).cancel()
-            self.listener = self.timer = None
+            self.listener = None
         return 0
 
     cdef int _close_parked(self) except -1:
@@ -512,24 +631,29 @@ cdef class Connection:
         cdef Py_ssize_t i, n = len(headers), hosts = 0
         cdef PyObject *found
         cdef bytes url, path, query, name
+        cdef const char *q
         cdef object key
         cdef str value, te = None, cl = None, expect = None
         cdef Input inp
-        found = PyDict_GetItem(_METHODS, req.method)
-        if found == NULL:
-            method = req.method.decode("ascii")
-            _METHODS[req.method] = method
+        if PyBytes_GET_SIZE(req.method) == 3 and memcmp(PyBytes_AS_STRING(req.method), b"GET", 3) == 0:
+            method = "GET"
         else:
-            method = <object>found
+            found = PyDict_GetItem(_METHODS, req.method)
+            if found == NULL:
+                method = req.method.decode("ascii")
+                _METHODS[req.method] = method
+            else:
+                method = <object>found
         env["REQUEST_METHOD"] = method
         url = req.url
-        if url[:1] != b"/":
+        if PyBytes_GET_SIZE(url) == 0 or PyBytes_AS_STRING(url)[0] != 47:   # not "/..."
             url = _origin_form(url)
-        i = url.find(b"?")
-        if i < 0:
+        q = <const char *>memchr(PyBytes_AS_STRING(url), 63, PyBytes_GET_SIZE(url))   # "?"
+        if q == NULL:
             path = url
             query = b""
         else:
+            i = q - PyBytes_AS_STRING(url)
             path = url[:i]
             query = url[i + 1:]
             if b"#" in query:
@@ -537,8 +661,10 @@ cdef class Connection:
         raw_path = path.decode("latin-1")
         env["RAW_PATH_INFO"] = raw_path
         env["PATH_INFO"] = unquote_to_bytes(path).decode("latin-1") if b"%" in path else raw_path
-        env["QUERY_STRING"] = query.decode("latin-1") if query else ""
-        env["SERVER_PROTOCOL"] = "HTTP/1.1" if req.version == "1.1" else "HTTP/1.0"
+        if PyBytes_GET_SIZE(query):
+            env["QUERY_STRING"] = query.decode("latin-1")
+        if req.version != "1.1":
+            env["SERVER_PROTOCOL"] = "HTTP/1.0"
         env["REMOTE_ADDR"] = self.remote_addr
         env["REMOTE_PORT"] = self.remote_port
         if self.tls:
@@ -558,10 +684,10 @@ cdef class Connection:
                 cl = value
             elif key is K_EXPECT:
                 expect = value
-            found = PyDict_GetItem(env, key)
-            if found == NULL:
-                PyDict_SetItem(env, key, value)
-            elif (<str>key)[:5] != "HTTP_":
+            found = <PyObject *>PyDict_SetDefault(env, key, value)
+            if found == <PyObject *>value:
+                pass
+            elif not _http_key(key):
                 raise ParseError(400, f"duplicate {name.decode('latin-1')} header")
             else:
                 env[key] = <str><object>found + ("; " if key is K_COOKIE else ",") + value
@@ -610,7 +736,7 @@ cdef class Connection:
         self.close_after = not req.keep_alive or self.requests >= proto.max_requests
         self.sent = 0
         self.continue_sent = False
-        self.head = req.method == b"HEAD"
+        self.head = PyBytes_GET_SIZE(req.method) == 4 and memcmp(PyBytes_AS_STRING(req.method), b"HEAD", 4) == 0
         try:
             env = self._environ(req)
         except ParseError as e:
@@ -620,13 +746,13 @@ cdef class Connection:
         result = None
         try:
             try:
-                result = proto.application(env, self)
+                result = proto.application(env, self._start_response)
                 if result is ALREADY_HANDLED or self.detached:
                     self.close_after = True
                     status_code = self.status[:3] if self.status else "-"
                 else:
                     self._write_result(result)
-                    status_code = self.status[:3]
+                    status_code = None   # the access log reads it from self.code
             finally:
                 if type(result) is not list:
                     close = getattr(result, "close", None)
@@ -663,7 +789,7 @@ cdef class Connection:
             else:
                 return False
         if proto.log is not None:
-            self._log_access(env, req, status_code, t0)
+            self._log_access(env, req, status_code if status_code is not None else str(self.code), t0)
         hooks = env["eventlet.posthooks"]
         if hooks:
             for hook, args, kwargs in hooks:
@@ -702,10 +828,12 @@ cdef class Connection:
 
     # -- the response -------------------------------------------------------------------------------
 
-    def __call__(self, status, headers, exc_info=None):
+    def _start_response(self, status, headers, exc_info=None):
         """start_response(status, headers, exc_info=None) -> write (PEP 3333)."""
         cdef Py_ssize_t out_length = -1
-        cdef int kind
+        cdef int kind, code
+        cdef list kept
+        cdef bint has_date
         if exc_info:
             try:
                 if self.headers_sent:
@@ -714,12 +842,13 @@ cdef class Connection:
                 exc_info = None
         elif self.status is not None:
             raise AssertionError("fasthub.wsgi: start_response() called a second time without exc_info")
-        if type(status) is not str or len(status) < 4 or not status[:3].isdigit() or status[3] != " ":
+        code = _status_code(status)
+        if code < 0:
             raise ValueError(f"fasthub.wsgi: status must be a str like '200 OK', not {status!r}")
         if _has_ctl(status):
             raise ValueError("fasthub.wsgi: CR or LF in the response status")
-        if type(headers) is not list:
-            headers = list(headers)
+        kept = []   # what _head writes: name, value, name, value... (the framing headers are ours)
+        has_date = False
         for item in headers:
             name, value = item
             kind = _response_header_kind(name)
@@ -730,17 +859,25 @@ cdef class Connection:
                 raise ValueError(f"fasthub.wsgi: CR, LF or NUL in the value of response header "
                                  f"{name!r}: refused (header injection)")
             if kind == KIND_CL:
-                try:
-                    out_length = int(value)
-                except ValueError:
-                    raise ValueError(f"fasthub.wsgi: bad Content-Length {value!r}") from None
+                out_length = _digits(value)
                 if out_length < 0:
-                    raise ValueError(f"fasthub.wsgi: bad Content-Length {value!r}")
+                    try:
+                        out_length = int(value)
+                    except ValueError:
+                        raise ValueError(f"fasthub.wsgi: bad Content-Length {value!r}") from None
+                    if out_length < 0:
+                        raise ValueError(f"fasthub.wsgi: bad Content-Length {value!r}")
             elif kind == KIND_CONN:
                 if "close" in value.lower():
                     self.close_after = True
+            if kind == KIND_PLAIN or kind == KIND_DATE:
+                kept.append(name)
+                kept.append(value)
+                has_date = has_date or kind == KIND_DATE
         self.status = status
-        self.out_headers = headers
+        self.code = code
+        self.out_headers = kept
+        self.has_date = has_date
         self.out_length = out_length
         return self._write
 
@@ -749,39 +886,29 @@ cdef class Connection:
         (length, chunked, or close). body_length: the whole body's length, or -1 if unknown."""
         cdef str status = self.status
         cdef Request req = self.req
-        cdef bint has_date = False, no_body
+        cdef bint no_body
         cdef Py_ssize_t length = self.out_length, size, body_size = 0
-        cdef list kept = []
+        cdef list kept = self.out_headers
         cdef char number[24]
         cdef int digits = 0
         cdef char *p
         cdef bytes out, date = None
         cdef const char *connection = NULL
-        cdef Py_ssize_t connection_len = 0
-        cdef int kind
+        cdef Py_ssize_t connection_len = 0, i, n = len(kept)
         size = 9 + _latin1_len(status) + 2          # "HTTP/1.1 " status CRLF
-        for name, value in self.out_headers:
-            kind = _response_header_kind(name)
-            if kind:
-                if kind == KIND_DATE:
-                    has_date = True
-                else:
-                    continue   # Content-Length (written below from the checked value), Connection,
-                               # Transfer-Encoding, hop-by-hop: the framing is ours
-            size += _latin1_len(name) + 2 + _latin1_len(value) + 2
-            kept.append(name)
-            kept.append(value)
-        if not has_date:
+        for i in range(n):
+            size += _latin1_len(kept[i]) + 2        # name ": " / value CRLF
+        if not self.has_date:
             date = _http_date_line()
             size += PyBytes_GET_SIZE(date)
-        no_body = status[:1] == "1" or status[:3] == "204" or status[:3] == "304"
+        no_body = _no_body(self.code)
         if length < 0 and body_length >= 0 and not no_body:
             length = body_length
         if no_body:
-            if self.out_length >= 0 and status[:3] == "304":
-                digits = snprintf(number, sizeof(number), "%zd", self.out_length)
+            if self.out_length >= 0 and self.code == 304:
+                digits = _itoa(number, self.out_length)
         elif length >= 0:
-            digits = snprintf(number, sizeof(number), "%zd", length)
+            digits = _itoa(number, length)
         elif req.version == "1.1":
             self.chunked = True
             size += 28                                # "Transfer-Encoding: chunked\r\n"
@@ -807,7 +934,7 @@ cdef class Connection:
         p = _put_c(p, b"HTTP/1.1 ", 9)
         p = _put(p, status)
         p = _put_c(p, b"\r\n", 2)
-        for i in range(0, len(kept), 2):
+        for i in range(0, n, 2):
             p = _put(p, kept[i])
             p = _put_c(p, b": ", 2)
             p = _put(p, kept[i + 1])
@@ -885,12 +1012,10 @@ cdef class Connection:
                         raise TypeError(f"fasthub.wsgi: the body must be bytes, not "
                                         f"{type(chunk).__name__}")
                     n += PyBytes_GET_SIZE(chunk)
-                status = self.status
-                if (self.out_length >= 0 and self.out_length != n and not self.head
-                        and status[:1] != "1" and status[:3] != "204" and status[:3] != "304"):
+                if self.out_length >= 0 and self.out_length != n and not self.head and not _no_body(self.code):
                     raise ValueError(f"fasthub.wsgi: Content-Length {self.out_length} does not match "
                                      f"the body length {n}")
-                if self.head or not n or status[:1] == "1" or status[:3] == "204" or status[:3] == "304":
+                if self.head or not n or _no_body(self.code):
                     self._send(self._head(n, None))   # no body goes out
                     return 0
                 body = result[0] if len(result) == 1 else b"".join(result)

@@ -7,6 +7,7 @@ cdef class Request:
     cdef public str version           # "1.1" or "1.0"
     cdef public bint keep_alive
     cdef public bint upgrade
+    cdef bint connection_header       # a Connection header was sent
     cdef public bint complete         # the whole body was parsed
     cdef public bint headers_done
     cdef public bint chunked
@@ -23,7 +24,7 @@ cdef class Request:
 cdef class RequestParser:
     cdef object parser                # httptools.HttpRequestParser, calling back the on_* methods
     cdef public Request cur           # the request being parsed, None between requests
-    cdef public object ready          # deque of requests whose header block is complete
+    cdef public list ready            # requests whose header block is complete, oldest first
     cdef public object error          # ParseError once the stream cannot be parsed any further
     cdef public bint upgraded         # an Upgrade/CONNECT request ended HTTP parsing
     cdef bint closing                 # a request without keep-alive ended: llhttp takes no more
@@ -32,7 +33,8 @@ cdef class RequestParser:
     cdef Py_ssize_t max_headers
     cdef Py_ssize_t max_header_bytes
     cdef Py_ssize_t pending           # bytes fed since the current header block began
-    cdef list completed               # requests completed during the current feed()
+    cdef str first_version            # the version of the first request in the data being fed, if
+                                      # read from its request line ("1.1"/"1.0"), else None
 
     cdef int feed(self, object data) except -1
     cdef bint reusable(self)

@@ -19,6 +19,7 @@ Content-Length, Expect).
 
 cimport cython
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from libc.string cimport memchr, memcmp
 
 from collections import deque
 
@@ -60,12 +61,11 @@ cdef class RequestParser:
     def __init__(self, Py_ssize_t max_url=8192, Py_ssize_t max_headers=100,
                  Py_ssize_t max_header_bytes=65536):
         self.parser = httptools.HttpRequestParser(self)
-        self.ready = deque()
+        self.ready = []
         self.leftover = b""
         self.max_url = max_url
         self.max_headers = max_headers
         self.max_header_bytes = max_header_bytes
-        self.completed = []
 
     # -- llhttp callbacks (httptools calls them by name) ----------------------------------------------
 
@@ -84,6 +84,8 @@ cdef class RequestParser:
             return  # a trailer after a chunked body: discarded (no smuggling through trailers)
         r.hcount += 1
         r.hbytes += PyBytes_GET_SIZE(name) + PyBytes_GET_SIZE(value) + 4
+        if PyBytes_GET_SIZE(name) == 10 and name.lower() == b"connection":
+            r.connection_header = True
         if r.hcount > self.max_headers:
             raise ParseError(431, "too many header fields")
         if r.hbytes > self.max_header_bytes:
@@ -95,13 +97,22 @@ cdef class RequestParser:
         cdef Request r = self.cur
         p = self.parser
         r.headers_done = True
-        v = p.get_http_version()
-        if v != "1.1" and v != "1.0":
-            raise ParseError(505, f"HTTP/{v} is not supported")
+        r.keep_alive = p.should_keep_alive()
+        # The version: read from the request line by feed() for the first request of the data (the
+        # common case: httptools formats it into a new str, a third of the parsing cost), else
+        # asked. Without a Connection header, keep-alive also tells: llhttp keeps HTTP/1.1 (and
+        # only it, of what it accepts) alive by default.
+        v = self.first_version
+        if v is not None:
+            self.first_version = None
+        elif r.keep_alive and not r.connection_header:
+            v = "1.1"
+        else:
+            v = p.get_http_version()
+            if v != "1.1" and v != "1.0":
+                raise ParseError(505, f"HTTP/{v} is not supported")
         r.version = v
         r.method = p.get_method()
-        r.keep_alive = p.should_keep_alive()
-        r.upgrade = p.should_upgrade()
         if r.url is None:
             r.url = b""
         self.pending = 0
@@ -121,7 +132,6 @@ cdef class RequestParser:
         cdef Request r = self.cur
         r.complete = True
         self.cur = None
-        self.completed.append(r)
         if not r.keep_alive:
             self.closing = True
 
@@ -131,15 +141,19 @@ cdef class RequestParser:
         """Parse ``data`` (bytes). Never raises for bad input: a parse error is recorded in ``error``
         (and on the request it belongs to), after which nothing more is parsed."""
         cdef bint at_boundary = self.cur is None
+        cdef Py_ssize_t queued = len(self.ready)
         if self.error is not None or self.upgraded:
             return 0
-        if self.completed:
-            del self.completed[:]
+        if at_boundary:
+            self.first_version = _request_line_version(data)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade as e:
+            # llhttp stops after an Upgrade (or CONNECT) request: what follows is the new protocol's.
             self.upgraded = True
             self.leftover = data[e.args[0]:]
+            if len(self.ready) > queued:
+                (<Request>self.ready[len(self.ready) - 1]).upgrade = True
             return 0
         except httptools.HttpParserCallbackError as e:
             ctx = e.__context__
@@ -149,7 +163,7 @@ cdef class RequestParser:
                 self._fail(ParseError(400, f"malformed request ({e})"))
             return 0
         except httptools.HttpParserInvalidMethodError as e:
-            self._fail(ParseError(_method_status(data, at_boundary, self.completed),
+            self._fail(ParseError(_method_status(data, at_boundary, self.ready[queued:]),
                                   f"unknown or malformed method ({e})"))
             return 0
         except httptools.HttpParserError as e:
@@ -164,13 +178,31 @@ cdef class RequestParser:
     cdef bint reusable(self):
         # Between two requests with nothing buffered: the next connection may use this parser.
         return (self.cur is None and not self.ready and self.error is None and not self.upgraded
-                and not self.closing)
+                and not self.closing and not self.leftover)
 
     cdef int _fail(self, object err) except -1:
         self.error = err
         if self.cur is not None and self.cur.headers_done:
             self.cur.error = err   # the body of a request being read is broken
         return 0
+
+
+cdef str _request_line_version(bytes data):
+    # "1.1" or "1.0" if ``data`` starts with a whole request line ending in that version (after the
+    # empty lines RFC 9112 2.2 allows before a request); None otherwise (llhttp is then asked).
+    cdef const char *p = PyBytes_AS_STRING(data)
+    cdef Py_ssize_t n = PyBytes_GET_SIZE(data), start = 0
+    cdef const char *eol
+    while start < n and (p[start] == 13 or p[start] == 10):
+        start += 1
+    eol = <const char *>memchr(p + start, 10, n - start)
+    if eol == NULL or eol - (p + start) < 10 or (eol - 1)[0] != 13 or memcmp(eol - 10, b" HTTP/1.", 8) != 0:
+        return None
+    if (eol - 2)[0] == 49:
+        return "1.1"
+    if (eol - 2)[0] == 48:
+        return "1.0"
+    return None
 
 
 # RFC 9110 5.6.2 tchar: what a method may be made of.
@@ -181,6 +213,7 @@ for _c in _TCHAR:
 
 
 cdef int _method_status(bytes data, bint at_boundary, list completed):
+    # ``completed``: the requests this feed completed before the refused one.
     # llhttp refused the method of the request that starts after the ones completed in this feed.
     # 501 if that method is a token (a method we do not implement), 400 if it is not one. The start is
     # known when this feed began between requests and the requests it completed had no body or a
