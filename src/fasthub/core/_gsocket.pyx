@@ -161,8 +161,8 @@ cdef inline bint _nonblocking(_Deadline *dl, object sock, int flags) except -1:
     return not dl.explicit and (sock._timeout == 0.0 or flags & MSG_DONTWAIT)
 
 
-cdef ssize_t _transfer(object sock, int fd, char *buf, size_t n, int flags, int direction,
-                       _Deadline *dl) except -1:
+cdef inline ssize_t _transfer(object sock, int fd, char *buf, size_t n, int flags, int direction,
+                              _Deadline *dl) except -1:
     # One recv (direction FH_READ) or send (FH_WRITE) that moved data, parking in the hub on EAGAIN.
     # The first wait fixes the deadline in *dl, so a caller looping over chunks with one *dl (the
     # socket's sendall) is bounded by the timeout as a whole, as the stdlib's sendall is.
@@ -392,21 +392,62 @@ cdef object _thread_buffer():
     return _buffer
 
 
-cdef object recv_for(object sock, double timeout):
+cdef object _recv_now(object sock, int *want):
+    # One receive attempt into the thread's buffer, never waiting: the bytes received (b'' at end of
+    # stream), or None with the direction to wait for in *want.
+    cdef ssize_t r
+    cdef int err
     cdef object buf = _thread_buffer()
     cdef char *p = PyByteArray_AS_STRING(buf)
-    cdef Py_ssize_t n
+    sslobj = getattr(sock, "_sslobj", None)
+    if sslobj is not None:
+        try:
+            r = sslobj.read(RECV_SIZE, buf)
+        except _WantRead:
+            want[0] = FH_READ
+            return None
+        except _WantWrite:
+            want[0] = FH_WRITE
+            return None
+        except _TLSEnd:
+            r = 0
+        return PyBytes_FromStringAndSize(p, r)
+    while True:
+        r = c_recv(_fd_of(sock), p, RECV_SIZE, 0)
+        if r >= 0:
+            return PyBytes_FromStringAndSize(p, r)
+        err = errno
+        if err == EINTR:
+            PyErr_CheckSignals()
+        elif fh_would_block(err):
+            want[0] = FH_READ
+            return None
+        else:
+            _raise_errno(err)
+
+
+# Called through a pointer so the compiler keeps it out of _recv's frame (see there).
+ctypedef object (*_attempt_fn)(object, int *)
+cdef _attempt_fn _recv_attempt = _recv_now
+
+
+cdef object _recv(object sock, double timeout):
+    # Receive what has arrived, waiting for it. The attempt is a separate frame: a green thread waits
+    # here for a WebSocket's next message, with this frame saved on its stack all the while.
+    cdef int want = FH_READ
     cdef _Deadline dl
     _explicit(&dl, timeout)
-    sslobj = getattr(sock, "_sslobj", None)
-    if sslobj is None:
-        n = _transfer(sock, _fd_of(sock), p, RECV_SIZE, 0, FH_READ, &dl)
-    else:
-        try:
-            n = _tls_retry(sock, sslobj.read, (RECV_SIZE, buf), &dl)
-        except _TLSEnd:
-            n = 0
-    return PyBytes_FromStringAndSize(p, n)
+    while True:
+        data = _recv_attempt(sock, &want)
+        if data is not None:
+            return data
+        if not dl.started:
+            _start(&dl, sock)
+        _wait(_fd_of(sock), want, dl.at if dl.limited else None)
+
+
+cdef object recv_for(object sock, double timeout):
+    return _recv(sock, timeout)
 
 
 cdef int sendall_for(object sock, object data, double timeout) except -1:
@@ -447,7 +488,7 @@ def recv_within(sock, timeout=None):
     no limit), whatever the socket's own timeout. FdClosedError if the socket is closed meanwhile,
     OSError for connection errors.
     """
-    return recv_for(sock, _seconds(timeout))
+    return _recv(sock, _seconds(timeout))
 
 
 def sendall_within(sock, data, timeout=None):

@@ -12,8 +12,8 @@ green socket path (``fasthub.core._gsocket``): try the system call, park only on
 
 A protocol server may *park* a connection instead (the WSGI server does with idle keep-alive
 connections): its ``_serve`` returns True, the handler green thread ends without closing the socket,
-and the connection keeps its pool slot until it is resumed in a new green thread on that slot
-(``_Slots._run``) or closed (``_Slots.release``).
+and the connection keeps its pool slot until it is closed (``_Slots.release``); the protocol serves
+its next requests in new green threads meanwhile.
 
 Stopping. ``stop(timeout)`` closes the listener first (no new connections), then calls the
 ``_on_stop`` hook (the WSGI server uses it to drop idle keep-alive connections at once), waits up to
@@ -148,10 +148,9 @@ def _remove_stale_unix_socket(path):
 class _Slots:
     """Bounded count of open connections; the acceptor waits in wait_free() while it is full.
 
-    A slot is taken by spawn() and given back by release() when the handler ends, unless the
-    handler returns True: its connection was parked and keeps the slot, on which the connection's
-    next handler runs (_run in a new green thread); release() frees it when the parked connection is
-    closed.
+    spawn() takes a slot for a new connection's handler; release() gives it back when the connection
+    is closed: when its handler ends (StreamServer._handler_done), or later if the protocol parked it
+    (a parked connection keeps its slot across the green threads that serve it).
     """
 
     __slots__ = ("size", "used", "_waiter")
@@ -174,22 +173,13 @@ class _Slots:
     def spawn(self, fn, *args):
         self.used += 1
         try:
-            return spawn(self._run, fn, args)
+            return spawn(fn, *args)
         except BaseException:
             self.used -= 1
             raise
 
-    def _run(self, fn, args):
-        # The body of a handler green thread on a slot (a new connection's, or a parked one's next).
-        parked = False
-        try:
-            parked = fn(*args)
-        finally:
-            if not parked:
-                self.release()
-
     def release(self):
-        """Give a slot back (a handler ended, or a parked connection was closed)."""
+        """Give a slot back: a connection was closed."""
         self.used -= 1
         w = self._waiter
         if w is not None:
@@ -431,6 +421,7 @@ class StreamServer:
         is_tcp = family in (_stdsocket.AF_INET, _stdsocket.AF_INET6)
         slots = self._slots
         pool = self._pool
+        body = self._handler_body()
         backoff = 0.01
         SOCK_STREAM = _stdsocket.SOCK_STREAM
         try:
@@ -466,9 +457,9 @@ class StreamServer:
                 if not addr:
                     addr = ""   # Unix sockets have no peer address
                 if slots is not None:
-                    slots.spawn(self._serve_connection, sock, addr)
+                    slots.spawn(body, sock, addr)
                 else:
-                    pool.spawn(self._serve_connection, sock, addr)
+                    pool.spawn(body, sock, addr)
         except (FdClosedError, GreenletExit):
             return
         except OSError:
@@ -477,6 +468,11 @@ class StreamServer:
             raise
 
     # -- serving one connection ---------------------------------------------------------------------
+
+    def _handler_body(self):
+        # What each connection's handler green thread runs, called with (sock, addr). A protocol
+        # server may give its own (compiled) body, which must end as _serve_connection does.
+        return self._serve_connection
 
     def _serve_connection(self, sock, addr):
         # The body of every handler green thread: TLS handshake, then _serve. The socket is closed at
@@ -502,18 +498,21 @@ class StreamServer:
         # run by the protocol, come here too). Called in an except clause: re-raises what must go on.
         if isinstance(exc, StopServe):
             self.close()
-        elif isinstance(exc, (GreenletExit, FdClosedError, ConnectionError, TimeoutError)):
-            pass  # killed, or the peer went away or was too slow: routine for a server
+        elif isinstance(exc, (GreenletExit, FdClosedError, ConnectionError, TimeoutError, _ssl.SSLError)):
+            pass  # killed, or the peer went away, was too slow or broke TLS: routine for a server
         elif isinstance(exc, Exception):
             get_hub().handle_error(self, type(exc), exc, exc.__traceback__)
         else:
             raise exc   # KeyboardInterrupt, SystemExit
 
     def _handler_done(self, me, sock, parked):
-        # A handler green thread ends: forget it, close its socket unless parked, tell stop().
+        # A handler green thread ends: forget it, close its connection unless parked (socket and pool
+        # slot), tell stop().
         sock = self._conns.pop(me, sock)
         if not parked:
             _close(sock)
+            if self._slots is not None:
+                self._slots.release()
         w = self._drain_waiter
         if w is not None:
             w.switch()

@@ -11,14 +11,15 @@ automatically, even in the middle of a fragmented message. ``send()`` holds a lo
 green threads may send on one WebSocket; one green thread at a time should receive.
 
 An idle WebSocket is small: no receive buffer of its own (bytes arrive in the OS thread's buffer,
-``fasthub.core._gsocket.recv_within``, and only unparsed ones are kept), ``__slots__``, and the
-compression streams and the send lock are made when first needed.
+``fasthub.core._gsocket.recv_within``, and only unparsed ones are kept), ``__slots__``, the
+compression streams are made when first needed, and the send lock only when a send has to wait.
 """
 
 import base64
 import codecs
 import hashlib
 import os
+import socket
 import struct
 import zlib
 
@@ -29,6 +30,7 @@ __all__ = ["WebSocket", "WebSocketError", "ProtocolError", "ConnectionClosed", "
            "DEFAULT_MAX_FRAME_LENGTH"]
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+_MSG_DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
 DEFAULT_MAX_FRAME_LENGTH = 8 << 20       # eventlet's default max_frame_length
 DEFAULT_MAX_MESSAGE_LENGTH = 16 << 20
 
@@ -214,7 +216,7 @@ class WebSocket:
     __slots__ = ("socket", "environ", "version", "client", "protocol", "max_frame_length",
                  "max_message_length", "timeout", "close_timeout", "path", "origin", "close_code",
                  "close_reason", "url", "_deflate", "_sent_close", "_got_close", "_sock_closed", "_lock",
-                 "_buf", "_pos", "_consumed", "__weakref__")
+                 "_tls", "_buf", "_pos", "_consumed", "__weakref__")
 
     def __init__(self, sock, environ=None, version=13, client=False, protocol=None,
                  deflate=None, max_frame_length=DEFAULT_MAX_FRAME_LENGTH,
@@ -238,7 +240,8 @@ class WebSocket:
         self._sent_close = False
         self._got_close = False
         self._sock_closed = False
-        self._lock = None      # made by the first send (see _sender)
+        self._lock = None      # made when a send has to wait (see _send_frame)
+        self._tls = None       # the socket is a TLS one (known at the first send)
         self._buf = bytes(buffered)   # received bytes not parsed yet (from _pos on)
         self._pos = 0
         self._consumed = 0     # bytes parsed so far: tells a timeout between frames from one inside
@@ -252,14 +255,6 @@ class WebSocket:
     def closed(self):
         """True once a close frame was sent or received, or the socket was lost."""
         return self._sent_close or self._got_close or self._sock_closed
-
-    def _sender(self):
-        # The lock serialising senders, made on first use: an idle WebSocket that never sent has none.
-        lock = self._lock
-        if lock is None:
-            from fasthub.sync.locks import Lock
-            lock = self._lock = Lock()
-        return lock
 
     # -- sending ------------------------------------------------------------------------------------
 
@@ -278,16 +273,51 @@ class WebSocket:
             return header + key + _mask(payload, key)
         return header + payload
 
-    def _send_frame(self, opcode, payload, fin=True, rsv1=False):
-        data = self._frame(opcode, payload, fin, rsv1)
-        with self._sender():
-            if self._sock_closed:
-                raise ConnectionClosed("fasthub.websocket: the connection is closed")
-            try:
+    def _send_frame(self, opcode, payload, fin=True, rsv1=False, compress=False):
+        # Frames go out whole and in order, whichever green threads send. A frame the kernel takes at
+        # once cannot interleave with another (nothing switches green threads meanwhile), so the send
+        # lock is only made, and held, when a frame has to wait for buffer space; a sender that finds
+        # it held queues behind it. Compressing happens in the same turn as sending: the compressor's
+        # state follows the order frames go out in.
+        lock = self._lock
+        if lock is not None and lock.locked():
+            with lock:
+                self._put(self._encode(opcode, payload, fin, rsv1, compress), True)
+        else:
+            self._put(self._encode(opcode, payload, fin, rsv1, compress), False)
+
+    def _encode(self, opcode, payload, fin, rsv1, compress):
+        if self._sock_closed:
+            raise ConnectionClosed("fasthub.websocket: the connection is closed")
+        if compress:
+            payload = self._deflate.compress(payload)
+            rsv1 = True
+        return self._frame(opcode, payload, fin, rsv1)
+
+    def _put(self, data, locked):
+        try:
+            if not locked:
+                if self._tls is None:
+                    self._tls = getattr(self.socket, "_sslobj", None) is not None
+                if not self._tls:
+                    try:
+                        sent = self.socket.send(data, _MSG_DONTWAIT)
+                    except BlockingIOError:
+                        sent = 0
+                    if sent == len(data):
+                        return
+                    data = memoryview(data)[sent:]
+                lock = self._lock
+                if lock is None:
+                    from fasthub.sync.locks import Lock
+                    lock = self._lock = Lock()
+                with lock:
+                    sendall_within(self.socket, data, self.timeout)
+            else:
                 sendall_within(self.socket, data, self.timeout)
-            except (OSError, FdClosedError) as e:
-                self._lost()
-                raise ConnectionClosed(f"fasthub.websocket: connection lost while sending: {e}") from None
+        except (OSError, FdClosedError) as e:
+            self._lost()
+            raise ConnectionClosed(f"fasthub.websocket: connection lost while sending: {e}") from None
 
     def send(self, message, binary=None):
         """Send one message: str as a text frame, bytes/bytearray/memoryview as binary (or force
@@ -303,20 +333,7 @@ class WebSocket:
             raise TypeError(f"fasthub.websocket: send() takes str or bytes, not {type(message).__name__}")
         if self._sent_close or self._sock_closed:
             raise ConnectionClosed("fasthub.websocket: the connection is closed")
-        rsv1 = False
-        if self._deflate is not None and len(payload) >= _COMPRESS_MIN:
-            with self._sender():   # the compressor's state must follow the order frames are sent in
-                payload = self._deflate.compress(payload)
-                data = self._frame(opcode, payload, True, True)
-                if self._sock_closed:
-                    raise ConnectionClosed("fasthub.websocket: the connection is closed")
-                try:
-                    sendall_within(self.socket, data, self.timeout)
-                except (OSError, FdClosedError) as e:
-                    self._lost()
-                    raise ConnectionClosed(f"fasthub.websocket: connection lost: {e}") from None
-            return
-        self._send_frame(opcode, payload, True, rsv1)
+        self._send_frame(opcode, payload, compress=self._deflate is not None and len(payload) >= _COMPRESS_MIN)
 
     def ping(self, data=b""):
         """Send a ping (payload up to 125 bytes); the peer's pong is consumed by wait()."""
@@ -537,7 +554,7 @@ class WebSocket:
 
     def _read_message(self, timeout):
         opcode = None
-        parts = []
+        parts = None   # made with the first piece: an idle WebSocket waits here for its next message
         size = 0
         decoder = None
         inflate = None
@@ -580,11 +597,14 @@ class WebSocket:
                                         CLOSE_TOO_BIG)
                 if decoder is not None:
                     try:
-                        parts.append(decoder.decode(piece, final=last))
+                        piece = decoder.decode(piece, final=last)
                     except UnicodeDecodeError:
                         raise ProtocolError("text message is not valid UTF-8", CLOSE_INVALID_DATA) from None
-                elif piece:
-                    parts.append(piece)
+                if piece or parts is None:
+                    if parts is None:
+                        parts = [piece]
+                    else:
+                        parts.append(piece)
                 if offset == n:
                     break
             if fin:

@@ -81,6 +81,8 @@ class WebSocketWSGI:
         ws = WebSocket(sock, environ, protocol=protocol, deflate=deflate,
                        max_frame_length=self.max_frame_length,
                        max_message_length=self.max_message_length, buffered=buffered)
+        # This frame lives as long as the connection: keep only what it needs from here on.
+        del lines, offered, buffered, start_response
         try:
             self.handler(ws)
         except ConnectionClosed:

@@ -199,6 +199,10 @@ class WSGIServer(StreamServer):
     def _serve(self, sock, addr):
         return self.handle(sock, addr)
 
+    def _handler_body(self):
+        # Compiled: TLS handshake, serve, then _handler_raised/_handler_done as _serve_connection.
+        return self._protocol
+
     def _on_stop(self):
         # Stop keep-alive: idle connections are closed now, busy ones after their response.
         if self._protocol is not None:

@@ -31,6 +31,8 @@ cdef class Protocol:
     cdef set live                         # open connections (running or parked)
     cdef readonly Py_ssize_t parked
 
+    cpdef bint serve(self, sock, addr) except -1
+    cdef Connection _connection(self, sock, addr, me=*)
     cdef RequestParser take_parser(self)
     cdef int give_parser(self, RequestParser parser) except -1
 
@@ -64,7 +66,10 @@ cdef class Connection:
     cdef bint close_after
     cdef bint continue_sent
     cdef bint head
+    cdef double t0                        # when it began (for the access log)
 
+    cdef bint _serve(self) except -1
+    cdef int _closing(self) except -1
     cdef Request _next_request(self)
     cdef bint _wait_idle(self) except -1
     cdef int _park(self) except -1
@@ -75,6 +80,11 @@ cdef class Connection:
     cdef int _read_body(self, Request req) except -1
     cdef int _send_continue(self, Request req) except -1
     cdef bint _handle(self, Request req) except -1
+    cdef bint _respond(self, dict env, Request req, object result, double t0) except -1
+    cdef dict _begin(self, Request req)
+    cdef int _close_result(self, object result) except -1
+    cdef bint _end(self, dict env, Request req, double t0, object status_code) except -1
+    cdef bint _app_failed(self, dict env, Request req, object e, double t0) except -1
     cdef dict _environ(self, Request req)
     cdef bint _drain(self, Request req) except -1
     cdef bytes _head(self, Py_ssize_t body_length, object body)

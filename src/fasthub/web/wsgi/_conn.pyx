@@ -350,9 +350,43 @@ cdef class Protocol:
         self.parsers = []
         self.live = set()
 
-    def serve(self, sock, addr):
-        """Serve a new connection in its handler green thread; True if it was parked idle."""
-        cdef Connection conn = Connection.__new__(Connection)
+    def __call__(self, sock, addr):
+        """The body of a new connection's handler green thread (the server spawns the protocol
+        itself, so no bound method per connection): TLS handshake, serve, then end as every handler
+        green thread of the server ends (StreamServer._serve_connection). In C, and lean: an
+        upgraded connection (a WebSocket) spends its life below this frame."""
+        cdef Connection conn = None
+        cdef bint parked
+        me = getcurrent()
+        self.conns[me] = sock
+        try:
+            conn = self._connection(sock, addr, me)
+            parked = conn is not None and conn._serve()
+        except BaseException as e:
+            _turn_failed(self.server, me, sock, conn, e)
+            return False
+        self.server._handler_done(me, sock, parked)
+        return parked
+
+    cpdef bint serve(self, sock, addr) except -1:
+        """Serve a new connection in the calling green thread; True if it was parked idle."""
+        cdef Connection conn = self._connection(sock, addr)
+        try:
+            return conn._serve()
+        except BaseException:
+            conn._closing()
+            raise
+
+    cdef Connection _connection(self, sock, addr, me=None):
+        # A new connection's state; with ``me`` (its handler green thread), after the TLS handshake
+        # if the server speaks TLS (None if that failed).
+        cdef Connection conn
+        if me is not None and self.server.ssl_context is not None:
+            sock = self.server._tls_handshake(sock)
+            if sock is None:
+                return None
+            self.conns[me] = sock
+        conn = Connection.__new__(Connection)
         if self.hub is None:
             self.hub = get_hub()   # the server's connections all run in the acceptor's OS thread
         conn.proto = self
@@ -367,7 +401,7 @@ cdef class Protocol:
         if self.socket_environ_key is not None:
             sock.settimeout(None)   # handed to the app with blocking semantics (gunicorn.socket)
         self.live.add(conn)
-        return conn.serve()
+        return conn
 
     def stop(self):
         """Stop keep-alive: idle connections are closed now, busy ones after their response."""
@@ -421,24 +455,34 @@ def _resumed(Connection conn):
     # thread of the server ends (StreamServer._serve_connection); the pool slot is the one the
     # connection kept, given back when it closes.
     cdef Protocol proto = conn.proto
-    cdef bint parked = False
-    server = proto.server
+    cdef bint parked
     me = getcurrent()
     sock = conn.sock
     proto.conns[me] = sock
     try:
-        parked = conn.serve()
+        parked = conn._serve()
     except BaseException as e:
-        server._handler_raised(e)
-    finally:
-        if parked:
-            # Parked again, so the server is not stopping (a stop first sets proto.stopping, and then
-            # nothing parks): no stop() waits for this handler to end.
-            del proto.conns[me]
-        else:
-            server._handler_done(me, sock, parked)
-            proto.slots.release()
+        _turn_failed(proto.server, me, sock, conn, e)
+        return False
+    if parked:
+        # Parked again, so the server is not stopping (a stop first sets proto.stopping, and then
+        # nothing parks): no stop() waits for this handler to end.
+        del proto.conns[me]
+    else:
+        proto.server._handler_done(me, sock, False)
     return parked
+
+
+def _turn_failed(server, me, sock, Connection conn, exc):
+    # Serving a connection raised ``exc`` (the peer went away, was too slow, or worse): the server's
+    # policy for it, then the handler's end. Kept out of the bodies above, whose frames stay on the
+    # stack of upgraded connections.
+    try:
+        if conn is not None:
+            conn._closing()
+        server._handler_raised(exc)
+    finally:
+        server._handler_done(me, sock, False)
 
 
 def _sweep(Protocol proto):
@@ -461,26 +505,29 @@ def _sweep(Protocol proto):
 cdef class Connection:
     """Serves the requests of one client connection, one after the other."""
 
-    def serve(self):
-        """Serve requests until the connection must close (False) or is parked idle (True)."""
+    cdef bint _serve(self) except -1:
+        """Serve requests until the connection must close (False) or is parked idle (True). What
+        it raises (the peer went away or stalled...) is for the caller, which then calls _closing().
+        No try block here: this frame stays on an upgraded connection's stack."""
         cdef Request req
         cdef Protocol proto = self.proto
-        try:
-            while True:
-                req = self._next_request()
-                if req is None:
-                    return self.is_parked
-                self.requests += 1
-                if not self._handle(req):
-                    return False
-                if self.requests >= proto.max_requests or proto.stopping:
-                    return False
-        except (ConnectionError, FdClosedError, TimeoutError, _SSLError):
-            return False   # the peer went away or stalled: nothing to answer
-        finally:
-            if not self.is_parked:
-                proto.live.discard(self)
-                self._release_parser()
+        while True:
+            req = self._next_request()
+            if req is None:
+                if self.is_parked:
+                    return True
+                break
+            self.requests += 1
+            if not self._handle(req) or self.requests >= proto.max_requests or proto.stopping:
+                break
+        self._closing()
+        return False
+
+    cdef int _closing(self) except -1:
+        # The connection is done (its socket is closed by the server): forget it, keep its parser.
+        self.proto.live.discard(self)
+        self._release_parser()
+        return 0
 
     # -- reading ------------------------------------------------------------------------------------
 
@@ -637,6 +684,7 @@ cdef class Connection:
         cdef Input inp
         if PyBytes_GET_SIZE(req.method) == 3 and memcmp(PyBytes_AS_STRING(req.method), b"GET", 3) == 0:
             method = "GET"
+            req.method = b"GET"   # the constant: a long-lived request (an upgrade) keeps no copy
         else:
             found = PyDict_GetItem(_METHODS, req.method)
             if found == NULL:
@@ -709,6 +757,7 @@ cdef class Connection:
         if hosts != 1 and (hosts or req.version == "1.1"):
             # RFC 9112 3.2: an HTTP/1.1 request without Host, or any with several, gets 400.
             raise ParseError(400, "missing Host header" if not hosts else "more than one Host header")
+        req.headers = None   # all in the environ now; an upgraded connection lives long
         inp = Input.__new__(Input)
         inp._conn = self
         inp._req = req
@@ -723,71 +772,65 @@ cdef class Connection:
         return env
 
     cdef bint _handle(self, Request req) except -1:
-        """Run the app for ``req`` and send its response; True to keep the connection."""
-        cdef Protocol proto = self.proto
-        cdef dict env
-        t0 = time.perf_counter() if proto.log is not None else 0.0
+        """Run the app for ``req`` and send its response; True to keep the connection.
+
+        Kept small: an upgraded connection's whole life (a WebSocket handler) runs inside the app
+        call, with this frame saved on its green thread's stack while it waits. The rare paths are
+        separate functions."""
+        cdef dict env = self._begin(req)
+        if env is None:
+            return False
+        try:
+            result = self.proto.application(env, self._start_response)
+        except Exception as e:
+            return self._app_failed(env, req, e, self.t0)
+        return self._respond(env, req, result, self.t0)
+
+    cdef bint _respond(self, dict env, Request req, object result, double t0) except -1:
+        # The application returned ``result``: send it (unless it took the connection over).
+        try:
+            try:
+                if result is not ALREADY_HANDLED and not self.detached:
+                    self._write_result(result)
+            finally:
+                if type(result) is not list:
+                    self._close_result(result)
+        except Exception as e:
+            return self._app_failed(env, req, e, t0)
+        if result is ALREADY_HANDLED or self.detached:
+            self.close_after = True
+            return self._end(env, req, t0, self.status[:3] if self.status else "-")
+        return self._end(env, req, t0, None)
+
+    cdef dict _begin(self, Request req):
+        # The per-request state reset, and the environ (None if the request was refused).
         self.req = req
         self.status = None
         self.out_headers = None
         self.headers_sent = False
         self.out_length = -1
         self.chunked = False
-        self.close_after = not req.keep_alive or self.requests >= proto.max_requests
+        self.close_after = not req.keep_alive or self.requests >= self.proto.max_requests
         self.sent = 0
         self.continue_sent = False
         self.head = PyBytes_GET_SIZE(req.method) == 4 and memcmp(PyBytes_AS_STRING(req.method), b"HEAD", 4) == 0
+        self.t0 = time.perf_counter() if self.proto.log is not None else 0.0
         try:
-            env = self._environ(req)
+            return self._environ(req)
         except ParseError as e:
             self._send_error(e.status, e.reason)
-            return False
-        status_code = None
-        result = None
-        try:
-            try:
-                result = proto.application(env, self._start_response)
-                if result is ALREADY_HANDLED or self.detached:
-                    self.close_after = True
-                    status_code = self.status[:3] if self.status else "-"
-                else:
-                    self._write_result(result)
-                    status_code = None   # the access log reads it from self.code
-            finally:
-                if type(result) is not list:
-                    close = getattr(result, "close", None)
-                    if close is not None:
-                        close()
-        except BadRequestBody as e:
-            self.close_after = True
-            status_code = str(e.status)
-            if not self.headers_sent:
-                self._send_error(e.status, str(e))
-            else:
-                return False
-        except (ClientDisconnected, FdClosedError):
-            self._log_access(env, req, "-", t0)
-            return False
-        except _StopIteration:
-            # gunicorn's convention: an application that took the connection over through
-            # environ['gunicorn.socket'] (simple-websocket, engineio) raises StopIteration when done.
-            self._log_access(env, req, "-", t0)
-            return False
-        except (ConnectionError, TimeoutError) as e:
-            if not self.headers_sent and not isinstance(e, ConnectionError):
-                self._send_error(408, "request body not received in time")
-            self._log_access(env, req, "-", t0)
-            return False
-        except Exception:
-            self.close_after = True
-            status_code = "500"
-            proto.server._log_error(f"fasthub.wsgi: error in the application for "
-                                    f"{env.get('REQUEST_METHOD')} {env.get('RAW_PATH_INFO')!r}",
-                                    sys.exc_info())
-            if not self.headers_sent:
-                self._send_error(500, "the server failed to handle this request")
-            else:
-                return False
+            return None
+
+    cdef int _close_result(self, object result) except -1:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+        return 0
+
+    cdef bint _end(self, dict env, Request req, double t0, object status_code) except -1:
+        # After the response: access log (status_code, or the response's), posthooks, and whether the
+        # connection goes on.
+        cdef Protocol proto = self.proto
         if proto.log is not None:
             self._log_access(env, req, status_code if status_code is not None else str(self.code), t0)
         hooks = env["eventlet.posthooks"]
@@ -804,6 +847,35 @@ cdef class Connection:
         if not req.complete:
             return self._drain(req)
         return True
+
+    cdef bint _app_failed(self, dict env, Request req, object e, double t0) except -1:
+        # The application (or writing its response) raised ``e``: answer what can still be answered;
+        # True if the connection goes on.
+        cdef Protocol proto = self.proto
+        if isinstance(e, BadRequestBody):
+            self.close_after = True
+            if self.headers_sent:
+                return False
+            self._send_error(e.status, str(e))
+            return self._end(env, req, t0, str(e.status))
+        if isinstance(e, (ClientDisconnected, FdClosedError, StopIteration)):
+            # StopIteration: gunicorn's convention for an application that took the connection over
+            # through environ['gunicorn.socket'] (simple-websocket, engineio) and is done with it.
+            self._log_access(env, req, "-", t0)
+            return False
+        if isinstance(e, (ConnectionError, TimeoutError)):
+            if not self.headers_sent and not isinstance(e, ConnectionError):
+                self._send_error(408, "request body not received in time")
+            self._log_access(env, req, "-", t0)
+            return False
+        self.close_after = True
+        proto.server._log_error(f"fasthub.wsgi: error in the application for "
+                                f"{env.get('REQUEST_METHOD')} {env.get('RAW_PATH_INFO')!r}",
+                                (type(e), e, e.__traceback__))
+        if self.headers_sent:
+            return False
+        self._send_error(500, "the server failed to handle this request")
+        return self._end(env, req, t0, "500")
 
     cdef bint _drain(self, Request req) except -1:
         # The app did not read the whole body. Without 100-continue sent the client may or may not
