@@ -7,8 +7,11 @@ that implementation, and the driver here asks each worker in turn for one round.
 (fasthub, threads, gevent, ... then again, starting one place further each time), so a burst of load from
 the other engineers' tests on this shared 2-core machine hits every implementation alike instead of all
 rounds of one of them. Workers are pinned to one CPU; each round reports wall time and the worker's CPU
-time (user + system of the whole process, all its threads), and we keep every round: tables show the best
-(min) and the median.
+time (user + system of the whole process, all its threads), and we keep every round: tables show the
+median, the spread (min..max) and the best; ratios between implementations use the medians.
+
+Every implementation a scenario lists must run: one that is not installed or fails to import fails its
+test (and `make bench`), unless it is excluded on purpose with BENCH_EXCLUDE (see ``plan``).
 
 A scenario file defines:
     NAME           the scenario, e.g. "switch"
@@ -16,6 +19,7 @@ A scenario file defines:
     IMPLS          the implementations it compares (a subset of ALL_IMPLS)
     UNIT           what one op is ("spawn+join", "round trip", ...)
     ROUNDS         measured rounds per implementation (one warm-up round is run first and dropped)
+    NEEDS          optional {impl: (module, ...)} the scenario needs beyond the implementation itself
     FRESH_PROCESS  True: every round runs in a new worker (memory scenarios)
     setup(impl, case) -> round function; called in the worker. The round function does one round and
                    returns the number of ops it did (timed by the worker), or a dict of measurements.
@@ -26,29 +30,91 @@ import importlib.util
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 WORKER = os.path.join(BENCH_DIR, "_worker.py")
 
 ALL_IMPLS = ("fasthub", "threads", "gevent", "eventlet", "asyncio", "uvloop")
 
-# The module each implementation needs; threads and asyncio are the stdlib.
-_NEEDS = {"fasthub": "fasthub", "gevent": "gevent", "eventlet": "eventlet", "uvloop": "uvloop"}
+# The module each implementation needs; threads and asyncio are the stdlib. A scenario adds its own
+# (e.g. the `websockets` library) in NEEDS = {impl: (module, ...)}.
+_NEEDS = {"fasthub": ("fasthub",), "gevent": ("gevent",), "eventlet": ("eventlet",), "uvloop": ("uvloop",)}
 
 PREFIX = "@@BENCH "
 
 
-def missing(impl):
-    """Why ``impl`` cannot run here (a string), or None if its package is installed."""
-    mod = _NEEDS.get(impl)
-    if mod is not None and importlib.util.find_spec(mod) is None:
-        return f"{mod} is not installed"
+def excluded():
+    """The implementations left out on purpose: $BENCH_EXCLUDE, e.g. "eventlet,gevent" (set by
+    `make bench BENCH_EXCLUDE=...` through pytest's --bench-exclude). Anything else must run."""
+    names = {x.strip() for x in os.environ.get("BENCH_EXCLUDE", "").split(",") if x.strip()}
+    unknown = names - set(ALL_IMPLS)
+    if unknown:
+        raise ValueError(f"BENCH_EXCLUDE names no implementation: {', '.join(sorted(unknown))} "
+                         f"(known: {', '.join(ALL_IMPLS)})")
+    return names
+
+
+def missing(impl, mod=None):
+    """Why ``impl`` cannot run scenario ``mod`` here (a string), or None if all it imports is installed."""
+    for name in _NEEDS.get(impl, ()) + tuple(getattr(mod, "NEEDS", {}).get(impl, ())):
+        if importlib.util.find_spec(name) is None:
+            return f"{name} is not installed"
     return None
+
+
+def plan(mod, case, impls=None):
+    """Which implementations run one case: ({impl: outcome known already}, [impl, ...] to run).
+
+    An excluded implementation gets {"skip": ...}; one that is not installed gets {"error": ...}, which
+    fails its test and the run: a benchmark that quietly drops a peer would compare less than it says.
+    """
+    allowed = getattr(mod, "CASE_IMPLS", {}).get(case, mod.IMPLS)
+    out = {}
+    chosen = [i for i in (impls or mod.IMPLS) if i in allowed]
+    ex = excluded()
+    for impl in chosen:
+        if impl in ex:
+            out[impl] = {"skip": "excluded on the command line (BENCH_EXCLUDE)"}
+            continue
+        reason = missing(impl, mod)
+        if reason:
+            out[impl] = {"error": f"{impl}: {reason}; install it (make bench does) or leave it out on "
+                                  f"purpose: make bench BENCH_EXCLUDE={impl}"}
+    return out, [i for i in chosen if i not in out]
+
+
+def interleaved(impls, rounds):
+    """(round, impl) in the order rounds run: every implementation once per round, starting one
+    place further each round, so a burst of load from elsewhere hits all of them alike."""
+    for r in range(rounds):
+        k = r % len(impls) if impls else 0
+        for impl in impls[k:] + impls[:k]:
+            yield r, impl
+
+
+def rounds_for(mod, rounds=None):
+    """Measured rounds: $BENCH_ROUNDS (smoke runs), else the caller's, else the scenario's ROUNDS."""
+    return int(os.environ.get("BENCH_ROUNDS", 0)) or rounds or mod.ROUNDS
+
+
+def raise_nofile(need):
+    """Let this process open ``need`` files (sockets): raise the soft limit, and the hard one where we
+    may (root). Raises OSError saying what to do if the system does not allow that many."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft >= need:
+        return
+    want_hard = hard if hard == resource.RLIM_INFINITY or hard >= need else need
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (need, want_hard))
+    except (ValueError, OSError) as e:
+        raise OSError(f"this benchmark needs {need} open files but the limit is {soft} (hard {hard}) and "
+                      f"cannot be raised ({e}): run `ulimit -n {need}` (as root, or after raising the hard "
+                      f"limit in /etc/security/limits.conf) before make bench") from None
 
 
 def cpus():
@@ -114,8 +180,11 @@ class Worker:
             [sys.executable, WORKER, path, impl, case, "" if cpu is None else str(cpu)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._err, text=True, env=env,
         )
-        hello = self._read()
-        self.skip = hello.get("skip")
+        try:
+            hello = self._read()
+        except WorkerError:
+            self.close()
+            raise
         self.note = hello.get("note", "")
 
     def _read(self):
@@ -154,20 +223,12 @@ class Worker:
 
 def measure(path, case, impls=None, rounds=None, log=None):
     """Run every implementation of one scenario case, rounds interleaved; return
-    {impl: {"rounds": [...], "note": str} or {"skip": reason} or {"error": text}}."""
+    {impl: {"rounds": [...], "note": str} or {"skip": reason} (excluded) or {"error": text}}."""
     mod = load_scenario(path)
     if hasattr(mod, "measure"):  # network scenarios (bench/_net.py)
         return mod.measure(path, case, impls, rounds, log)
-    allowed = getattr(mod, "CASE_IMPLS", {}).get(case, mod.IMPLS)
-    impls = [i for i in (impls or mod.IMPLS) if i in allowed]
-    rounds = int(os.environ.get("BENCH_ROUNDS", 0)) or rounds or mod.ROUNDS
+    out, runnable = plan(mod, case, impls)
     cpu = bench_cpu()
-    out = {}
-    for impl in impls:
-        reason = missing(impl)
-        if reason:
-            out[impl] = {"skip": reason}
-    runnable = [i for i in impls if i not in out]
     fresh = getattr(mod, "FRESH_PROCESS", False)
 
     def start(impl):
@@ -175,10 +236,6 @@ def measure(path, case, impls=None, rounds=None, log=None):
             w = Worker(path, impl, case, cpu)
         except WorkerError as e:
             out[impl] = {"error": str(e)}
-            return None
-        if w.skip:
-            out[impl] = {"skip": w.skip}
-            w.close()
             return None
         out.setdefault(impl, {"rounds": [], "note": w.note})
         return w
@@ -207,24 +264,21 @@ def measure(path, case, impls=None, rounds=None, log=None):
                 except WorkerError as e:
                     out[impl] = {"error": str(e)}
                     workers.pop(impl).close()
-        for r in range(rounds):
-            k = r % len(runnable) if runnable else 0
-            for impl in runnable[k:] + runnable[:k]:
-                st = out.get(impl)
-                if st is not None and "rounds" not in st:
-                    continue  # skipped or failed
-                if fresh:
-                    w = start(impl)
-                    if w is None:
-                        continue
-                    try:
-                        one_round(w)
-                    finally:
-                        w.close()
-                else:
-                    w = workers.get(impl)
-                    if w is not None and not one_round(w):
-                        workers.pop(impl).close()
+        for _, impl in interleaved(runnable, rounds_for(mod, rounds)):
+            if "rounds" not in out.get(impl, {"rounds": None}):
+                continue  # failed
+            if fresh:
+                w = start(impl)
+                if w is None:
+                    continue
+                try:
+                    one_round(w)
+                finally:
+                    w.close()
+            else:
+                w = workers.get(impl)
+                if w is not None and not one_round(w):
+                    workers.pop(impl).close()
     finally:
         for w in workers.values():
             w.close()
@@ -232,49 +286,29 @@ def measure(path, case, impls=None, rounds=None, log=None):
 
 
 def format_round(r, mod=None):
-    if "ops" in r:
+    if "ops" in r and "wall" in r and "rate" not in r:
         return f"{r['wall'] / r['ops'] * 1e6:9.3f} us/op wall {r['cpu'] / r['ops'] * 1e6:9.3f} us/op cpu ({r['ops']} ops, {r['wall']:.3f} s)"
-    return json.dumps(r)
+    return json.dumps({k: v for k, v in r.items() if not isinstance(v, (list, dict))})
+
+
+def spread(values):
+    """median, min, max and count of a list of figures: what every table shows."""
+    vals = [v for v in values if v is not None]
+    if not vals:
+        return None
+    return {"median": statistics.median(vals), "min": min(vals), "max": max(vals), "n": len(vals)}
 
 
 def summary(res):
-    """Best/median per-op figures of one implementation's rounds (timed scenarios)."""
+    """Per-op figures of one implementation's rounds (timed scenarios): best, median and spread."""
     rs = res["rounds"]
-    walls = [r["wall"] / r["ops"] for r in rs]
-    cpus_ = [r["cpu"] / r["ops"] for r in rs]
+    walls = spread(r["wall"] / r["ops"] for r in rs)
+    cpus_ = spread(r["cpu"] / r["ops"] for r in rs)
     return {
-        "best": min(walls), "median": statistics.median(walls),
-        "cpu_best": min(cpus_), "cpu_median": statistics.median(cpus_),
-        "total_best": min(r["wall"] for r in rs), "ops": rs[0]["ops"], "rounds": len(rs),
+        "best": walls["min"], "median": walls["median"], "wall": walls,
+        "cpu_best": cpus_["min"], "cpu_median": cpus_["median"], "cpu": cpus_,
+        "ops": rs[0]["ops"], "rounds": len(rs),
     }
-
-
-def machine_note():
-    """One line about the machine, for the results table."""
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
-    return (f"{os.cpu_count()} CPUs ({model}), {platform.system()} {platform.release()}, "
-            f"load average {load[0]:.2f} at the start")
-
-
-def versions():
-    """Versions of the libraries compared (read from package metadata, nothing imported)."""
-    from importlib import metadata
-    out = {"python": platform.python_version()}
-    for name in ("fasthub", "greenlet", "gevent", "eventlet", "uvloop"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
 
 
 # --- pytest glue ---------------------------------------------------------------------------------------
@@ -303,30 +337,15 @@ def feed_benchmark(benchmark, per_op_walls):
 
 
 def main_alone(path):
-    """`python bench/<scenario>.py [impl ...]`: run one scenario alone and print its table."""
+    """`python bench/<scenario>.py [impl ...]`: run one scenario alone and print its tables (the same
+    as RESULTS.md's); exits 1 if an implementation failed."""
+    import _report
     mod = load_scenario(path)
     impls = sys.argv[1:] or list(mod.IMPLS)
-    print(f"{mod.NAME}: Python {platform.python_version()}, workers pinned to CPU {bench_cpu()}")
+    print(f"{mod.NAME}: Python {platform.python_version()}, timed processes pinned to CPU {bench_cpu()}")
+    failed = False
     for case in mod.CASES:
         res = measure(path, case, impls, log=print)
-        print(f"--- {mod.NAME}:{case} ({mod.CASES[case]})")
-        for impl, r in res.items():
-            if "rounds" in r and r["rounds"]:
-                if "rate" in r["rounds"][0]:
-                    rs = r["rounds"]
-                    cpu = [x["server_cpu_per_op"] for x in rs if x.get("server_cpu_per_op") is not None]
-                    p99 = [x["p99"] for x in rs if x.get("p99") is not None]
-                    print(f"  {impl:9s} best {max(x['rate'] for x in rs):11,.0f} {mod.UNIT}/s"
-                          + (f"  p99 {min(p99) * 1e3:7.2f} ms" if p99 else "")
-                          + (f"  server cpu {min(cpu) * 1e6:7.1f} us/op" if cpu else "") + f"  {r['note']}")
-                elif "ops" in r["rounds"][0]:
-                    s = summary(r)
-                    print(f"  {impl:9s} best {s['best'] * 1e6:9.3f} us/{mod.UNIT}  median {s['median'] * 1e6:9.3f}"
-                          f"  cpu {s['cpu_best'] * 1e6:9.3f}  {r['note']}")
-                elif "bytes_per" in r["rounds"][0]:
-                    vals = ", ".join(f"{x['bytes_per']:,.0f}" for x in r["rounds"])
-                    print(f"  {impl:9s} bytes per {mod.UNIT}: {vals} (n={r['rounds'][0]['n']:,})  {r['note']}")
-                else:
-                    print(f"  {impl:9s} {r['rounds']}  {r['note']}")
-            else:
-                print(f"  {impl:9s} {r.get('skip') or r.get('error')}")
+        print("\n".join(_report.table(mod, case, res)))
+        failed = failed or any("error" in r for r in res.values())
+    sys.exit(1 if failed else 0)

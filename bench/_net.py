@@ -7,9 +7,16 @@ implementations like the in-process scenarios. Server CPU time (user + system, f
 read around the measured window, so "server CPU per op" does not depend on how fast the client is.
 
 A network scenario file defines, besides NAME, CASES, IMPLS, UNIT, ROUNDS and KIND:
-    server(impl, case, ready)  run in the server process (see bench/_server.py)
-    load(port, pid, case)      run in the driver: apply the load, return one round's dict
+    server(impl, case, ready)     run in the server process (see bench/_server.py)
+    load(port, pid, case, count)  run in the driver: apply the load, return one round's dict. With
+                                  ``count`` (the first round of each implementation), also count the
+                                  server's system calls and wake-ups per op in a short extra window
+                                  after the timed one (bench/_counters.py), never during it.
+    NOFILE                        optional: open files the server and the load generator need
 and sets ``measure = _net.measure`` so the harness hands the whole scenario to this module.
+
+A round fails (and with it the implementation's test and the run) on any error of the client or of wrk,
+any non-2xx response, any wrong answer, or a server that died.
 """
 
 import json
@@ -37,7 +44,7 @@ def client_cpu():
 
 
 class Server:
-    """A server process for one (scenario, impl, case); .port, .pid, .skip, .note."""
+    """A server process for one (scenario, impl, case); .port, .pid, .note."""
 
     def __init__(self, path, impl, case, timeout=30):
         self.impl = impl
@@ -48,13 +55,10 @@ class Server:
             env=dict(os.environ, PYTHONUNBUFFERED="1"), start_new_session=True,
         )
         self.pid = self.proc.pid
-        self.skip = None
         self.note = ""
         self.port = None
         msg = self._read(timeout)
-        if "skip" in msg:
-            self.skip = msg["skip"]
-        elif "error" in msg:
+        if "error" in msg:
             err = msg["error"]
             self.stop()
             raise _harness.WorkerError(f"{impl} server: {err}")
@@ -116,6 +120,34 @@ def gevent_socket(sock):
     return gevent.socket.socket(sock.family, sock.type, sock.proto, fileno=sock.detach())
 
 
+def serve_wsgi(impl, app, ready, pool=10_000, backlog=2048):
+    """Serve the WSGI ``app`` forever with fasthub.wsgi, gevent.pywsgi or eventlet.wsgi (access logs
+    off; fasthub and eventlet serve at most ``pool`` connections at once, gevent's default spawns
+    without a bound) on a listener(); False for any other implementation."""
+    if impl not in ("fasthub", "gevent", "eventlet"):
+        return False
+    lsock = listener(backlog)
+    port = lsock.getsockname()[1]
+    if impl == "fasthub":
+        from fasthub.wsgi import WSGIServer
+        srv = WSGIServer(lsock, app, log=None, pool=pool)
+        srv.start()
+        ready(port, "fasthub.wsgi")
+        srv.serve_forever()
+    elif impl == "gevent":
+        from gevent.pywsgi import WSGIServer
+        srv = WSGIServer(gevent_socket(lsock), app, log=None)
+        srv.start()
+        ready(port, "gevent.pywsgi")
+        srv.serve_forever()
+    else:
+        import eventlet.greenio
+        import eventlet.wsgi
+        ready(port, "eventlet.wsgi")
+        eventlet.wsgi.server(eventlet.greenio.GreenSocket(lsock), app, log_output=False, max_size=pool)
+    return True
+
+
 def cpu_seconds(pid):
     """User + system CPU seconds used so far by process ``pid``."""
     import psutil
@@ -128,11 +160,28 @@ def rss(pid):
     return psutil.Process(pid).memory_info().rss
 
 
-def run_loadgen(args, timeout):
-    """Run bench/_loadgen.py pinned to the client CPU; return its JSON result."""
+def loadgen_cmd(args):
+    """The command line running bench/_loadgen.py pinned to the client CPU."""
     cpu = client_cpu()
-    cmd = [sys.executable, LOADGEN] + [str(a) for a in args] + ["--cpu", "" if cpu is None else str(cpu)]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    return [sys.executable, LOADGEN] + [str(a) for a in args] + ["--cpu", "" if cpu is None else str(cpu)]
+
+
+def read_msg(proc, what="load generator"):
+    """The next prefixed JSON line from a child process; WorkerError if it reports an error or exits."""
+    for line in proc.stdout:
+        if line.startswith(_harness.PREFIX):
+            msg = json.loads(line[len(_harness.PREFIX):])
+            if "error" in msg:
+                raise _harness.WorkerError(f"{what}: {msg['error']}")
+            return msg
+    proc.wait()
+    raise _harness.WorkerError(f"{what} exited with {proc.returncode} without a result: "
+                               f"{proc.stderr.read()[-2000:] if proc.stderr else ''}")
+
+
+def run_loadgen(args, timeout):
+    """Run bench/_loadgen.py to completion; return its JSON result (WorkerError on any error)."""
+    p = subprocess.run(loadgen_cmd(args), capture_output=True, text=True, timeout=timeout)
     for line in p.stdout.splitlines():
         if line.startswith(_harness.PREFIX):
             msg = json.loads(line[len(_harness.PREFIX):])
@@ -142,43 +191,83 @@ def run_loadgen(args, timeout):
     raise _harness.WorkerError(f"load generator exited with {p.returncode}: {p.stderr[-2000:]}")
 
 
+def check_get(port, body):
+    """One GET / that must answer 200 with ``body`` (a warm-up that also checks the server)."""
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        c.request("GET", "/")
+        r = c.getresponse()
+        got = r.read()
+    finally:
+        c.close()
+    if r.status != 200 or got != body:
+        raise _harness.WorkerError(f"GET / answered {r.status} {got[:100]!r}, expected 200 {body!r}")
+
+
+def reap(proc):
+    """Kill a helper process if it still runs, wait for it and close its pipes."""
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    for f in (proc.stdin, proc.stdout, proc.stderr):
+        if f is not None:
+            f.close()
+
+
+class Holder:
+    """``conns`` idle keep-alive HTTP connections to a server (bench/_loadgen.py hold: one checked GET
+    each), held open until close(). Raises WorkerError if the server closed any of them."""
+
+    def __init__(self, port, conns, body, sources=1):
+        self.conns = conns
+        self.proc = subprocess.Popen(
+            loadgen_cmd(["hold", "--port", port, "--conns", conns, "--expect-body", body.decode(),
+                         "--sources", sources]),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            held = read_msg(self.proc)["holding"]
+            if held != conns:
+                raise _harness.WorkerError(f"the server closed connections: {held} of {conns} held")
+        except BaseException:
+            reap(self.proc)
+            raise
+
+    def close(self):
+        try:
+            self.proc.stdin.write("close\n")
+            self.proc.stdin.flush()
+            closed = read_msg(self.proc)["closed_meanwhile"]
+        finally:
+            reap(self.proc)
+        if closed:
+            raise _harness.WorkerError(f"the server closed {closed} of {self.conns} idle connections")
+
+
 def measure(path, case, impls=None, rounds=None, log=None):
     """Like _harness.measure, for network scenarios: {impl: {"rounds": [...], "note": ...} | skip | error}."""
     mod = _harness.load_scenario(path)
-    allowed = getattr(mod, "CASE_IMPLS", {}).get(case, mod.IMPLS)
-    impls = [i for i in (impls or mod.IMPLS) if i in allowed]
-    rounds = int(os.environ.get("BENCH_ROUNDS", 0)) or rounds or mod.ROUNDS
-    out = {}
-    for impl in impls:
-        reason = _harness.missing(impl)
-        if reason:
-            out[impl] = {"skip": reason}
-    runnable = [i for i in impls if i not in out]
-    for r in range(rounds):
-        k = r % len(runnable) if runnable else 0
-        for impl in runnable[k:] + runnable[:k]:
-            st = out.get(impl)
-            if st is not None and "rounds" not in st:
-                continue
-            srv = None
-            try:
-                srv = Server(path, impl, case)
-                if srv.skip:
-                    out[impl] = {"skip": srv.skip}
-                    continue
-                res = mod.load(srv.port, srv.pid, case)
-                if not srv.alive():
-                    raise _harness.WorkerError(f"{impl} server died:\n{srv.stderr()}")
-            except (_harness.WorkerError, subprocess.TimeoutExpired, OSError) as e:
-                msg = str(e)
-                if srv is not None and srv.port is not None:
-                    msg += "\n" + srv.stderr()
-                out[impl] = {"error": msg}
-                continue
-            finally:
-                if srv is not None:
-                    srv.stop()
-            out.setdefault(impl, {"rounds": [], "note": srv.note})["rounds"].append(res)
-            if log:
-                log(f"{mod.NAME}:{case} {impl} " + json.dumps({k: v for k, v in res.items() if k != "hist"}))
+    out, runnable = _harness.plan(mod, case, impls)
+    for _, impl in _harness.interleaved(runnable, _harness.rounds_for(mod, rounds)):
+        st = out.get(impl)
+        if st is not None and "rounds" not in st:
+            continue  # failed
+        srv = None
+        try:
+            srv = Server(path, impl, case)
+            res = mod.load(srv.port, srv.pid, case, count=st is None)
+            if not srv.alive():
+                raise _harness.WorkerError(f"{impl} server died:\n{srv.stderr()}")
+        except (_harness.WorkerError, subprocess.TimeoutExpired, OSError, RuntimeError) as e:
+            msg = f"{type(e).__name__}: {e}" if not isinstance(e, _harness.WorkerError) else str(e)
+            if srv is not None and srv.port is not None:
+                msg += "\n" + srv.stderr()
+            out[impl] = {"error": msg}
+            continue
+        finally:
+            if srv is not None:
+                srv.stop()
+        out.setdefault(impl, {"rounds": [], "note": srv.note})["rounds"].append(res)
+        if log:
+            log(f"{mod.NAME}:{case} {impl} " + _harness.format_round(res))
     return out

@@ -30,14 +30,11 @@ def main():
     mod = _harness.load_scenario(path)
     try:
         round_fn = mod.setup(impl, case)
-    except ImportError as e:
-        send({"skip": f"{type(e).__name__}: {e}"})
-        return
-    except Exception:
+    except Exception:  # an ImportError too: an implementation that does not import fails the run
         send({"error": traceback.format_exc()})
         return
     if round_fn is None:
-        send({"skip": f"{impl} has no {case} variant"})
+        send({"error": f"{mod.NAME} has no {case} variant for {impl} (list it in CASE_IMPLS)"})
         return
     send({"ready": True, "note": getattr(round_fn, "note", "")})
     for line in sys.stdin:

@@ -3,8 +3,9 @@
 The server (one per implementation, written the way each library's users write it: a handler per
 connection looping on recv/sendall; asyncio and uvloop with streams) runs pinned to one CPU; the load
 generator (bench/_loadgen.py: uvloop protocols, 100 connections, one 64-byte message in flight on each)
-runs in another process pinned to the other CPU. Reported: round trips per second, p99 latency, and the
-server's CPU time per round trip, which is the figure that does not depend on the client's speed.
+runs in another process pinned to the other CPU. Every echo is checked byte for byte. Reported: round
+trips per second, p99 latency, the server's CPU time per round trip (the figure that does not depend on
+the client's speed) and its system calls and wake-ups per round trip (counted in a separate window).
 
 Run alone: `.venv/bin/python bench/test_echo.py [impl ...]` or `pytest bench/test_echo.py`.
 """
@@ -25,12 +26,14 @@ ROUNDS = 3
 CONNS = 100
 SIZE = 64
 DURATION = 3.0
+COUNT_SECONDS = 1.0
 measure = _net.measure
 
 
-def load(port, pid, case):
+def load(port, pid, case, count=False):
     return _net.run_loadgen(["echo", "--port", port, "--conns", CONNS, "--size", SIZE,
-                             "--duration", DURATION, "--warmup", 0.5, "--server-pid", pid], timeout=60)
+                             "--duration", DURATION, "--warmup", 0.5, "--server-pid", pid,
+                             "--count-seconds", COUNT_SECONDS if count else 0], timeout=60)
 
 
 def _handle(sock, addr):
@@ -47,8 +50,7 @@ def server(impl, case, ready):
     lsock = _net.listener()
     port = lsock.getsockname()[1]
     if impl == "fasthub":
-        import fasthub.green.socket  # noqa: F401  (fasthub's green sockets must have landed)
-        from fasthub.web.server import StreamServer
+        from fasthub import StreamServer
         srv = StreamServer(lsock, _handle)
         srv.start()
         ready(port)

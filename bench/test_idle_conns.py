@@ -11,11 +11,7 @@ server: it shows the floor of a callback loop, not a like-for-like server).
 Run alone: `.venv/bin/python bench/test_idle_conns.py [impl ...]` or `pytest bench/test_idle_conns.py`.
 """
 
-import http.client
-import json
 import os
-import subprocess
-import sys
 import time
 
 import pytest
@@ -30,6 +26,7 @@ IMPLS = _harness.ALL_IMPLS
 UNIT = "idle connection"
 ROUNDS = 2
 CONNS = 5_000
+NOFILE = CONNS + 1024
 measure = _net.measure
 
 BODY = b"Hello, world!\n"
@@ -41,76 +38,25 @@ def app(environ, start_response):
     return [BODY]
 
 
-def load(port, pid, case):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    c.request("GET", "/")
-    if c.getresponse().read() != BODY:
-        raise _harness.WorkerError("warm-up request got a wrong body")
-    c.close()
+def load(port, pid, case, count=False):
+    _net.check_get(port, BODY)   # everything lazy is initialised before the baseline
     time.sleep(0.3)
     before = _net.rss(pid)
-    cpu = _net.client_cpu()
-    p = subprocess.Popen([sys.executable, _net.LOADGEN, "hold", "--port", str(port), "--conns", str(CONNS),
-                          "--cpu", "" if cpu is None else str(cpu)],
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    holder = _net.Holder(port, CONNS, BODY)
     try:
-        msg = _read_msg(p)
-        if "error" in msg:
-            raise _harness.WorkerError(f"load generator: {msg['error']}")
         time.sleep(0.5)
         after = _net.rss(pid)
-        p.stdin.write("close\n")
-        p.stdin.flush()
-        done = _read_msg(p)
-        if "error" in done:
-            raise _harness.WorkerError(f"load generator: {done['error']}")
     finally:
-        if p.poll() is None:
-            p.kill()
-        p.wait()
-        for f in (p.stdin, p.stdout, p.stderr):
-            try:
-                f.close()
-            except OSError:
-                pass
-    held = msg["holding"]
-    if held != CONNS or done.get("closed_meanwhile"):
-        raise _harness.WorkerError(f"the server closed connections: {held} of {CONNS} held, "
-                                   f"{done.get('closed_meanwhile')} closed while idle")
-    return {"bytes_per": (after - before) / held, "n": held, "rss_before": before, "rss_after": after}
-
-
-def _read_msg(p, timeout=120):
-    deadline = time.monotonic() + timeout
-    for line in p.stdout:
-        if line.startswith(_harness.PREFIX):
-            return json.loads(line[len(_harness.PREFIX):])
-        if time.monotonic() > deadline:
-            break
-    raise _harness.WorkerError(f"load generator said nothing: {p.stderr.read()[-2000:] if p.poll() is not None else ''}")
+        holder.close()
+    return {"bytes_per": (after - before) / CONNS, "n": CONNS, "rss_before": before, "rss_after": after}
 
 
 def server(impl, case, ready):
+    if _net.serve_wsgi(impl, app, ready, backlog=4096):
+        return
     lsock = _net.listener(backlog=4096)
     port = lsock.getsockname()[1]
-    if impl == "fasthub":
-        from fasthub.wsgi import WSGIServer
-        srv = WSGIServer(lsock, app, log=None, pool=10_000)
-        srv.start()
-        ready(port, "fasthub.wsgi")
-        srv.serve_forever()
-    elif impl == "gevent":
-        from gevent.pywsgi import WSGIServer
-        srv = WSGIServer(_net.gevent_socket(lsock), app, log=None)
-        srv.start()
-        ready(port, "gevent.pywsgi")
-        srv.serve_forever()
-    elif impl == "eventlet":
-        import eventlet.greenio
-        import eventlet.wsgi
-        ready(port, "eventlet.wsgi")
-        eventlet.wsgi.server(eventlet.greenio.GreenSocket(lsock), app, log_output=False, max_size=10_000)
-    elif impl == "threads":
+    if impl == "threads":
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         class Hello(BaseHTTPRequestHandler):

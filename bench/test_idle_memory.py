@@ -65,42 +65,10 @@ def _green(spawn, sleep, Event, join, n=N, set_event=None):
     return run
 
 
-def _fasthub_event():
-    try:
-        from fasthub.sync.event import Event
-        return Event, ""
-    except ImportError:
-        pass
-    try:
-        from fasthub import Event
-        return Event, ""
-    except ImportError:
-        pass
-    # The primitives have not landed: park on the one-shot Waiter an Event is built on.
-    from fasthub import Waiter
-
-    class WaiterEvent:
-        def __init__(self):
-            self.waiters = []
-
-        def wait(self):
-            w = Waiter()
-            self.waiters.append(w)
-            w.get()
-
-        def set(self):
-            for w in self.waiters:
-                w.switch()
-    return WaiterEvent, "fasthub.Event missing: parked on a bare fasthub.Waiter"
-
-
 def setup(impl, case):
     if impl == "fasthub":
         import fasthub
-        Event, note = _fasthub_event()
-        run = _green(fasthub.spawn, fasthub.sleep, Event, lambda g: g.wait())
-        run.note = note
-        return run
+        return _green(fasthub.spawn, fasthub.sleep, fasthub.Event, lambda g: g.wait())
     if impl == "gevent":
         import gevent
         import gevent.event

@@ -29,22 +29,6 @@ ROUNDS = 5
 N = 50_000
 
 
-def _fasthub_event():
-    try:
-        from fasthub.sync.event import Event
-    except ImportError:
-        from fasthub import Event  # raises ImportError if the primitives have not landed
-    return Event
-
-
-def _fasthub_queue():
-    try:
-        from fasthub.sync.queue import Queue
-    except ImportError:
-        from fasthub import Queue
-    return Queue
-
-
 def _green_event_pair(spawn, Event, n):
     """set/wait/clear ping-pong for libraries with a gevent-style Event; returns the round function."""
 
@@ -101,8 +85,8 @@ def setup(impl, case):
     if impl == "fasthub":
         import fasthub
         if case == "event":
-            return _green_event_pair(fasthub.spawn, _fasthub_event(), N)
-        return _queue_pair(fasthub.spawn, _fasthub_queue(), N, lambda g: g.wait())
+            return _green_event_pair(fasthub.spawn, fasthub.Event, N)
+        return _queue_pair(fasthub.spawn, fasthub.Queue, N, lambda g: g.wait())
     if impl == "gevent":
         import gevent
         import gevent.event

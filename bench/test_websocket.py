@@ -3,8 +3,9 @@
 Servers: fasthub.websocket on fasthub.wsgi, eventlet.websocket on eventlet.wsgi, gevent-websocket on
 gevent.pywsgi, the `websockets` library's threaded server (one OS thread per connection) and its asyncio
 server (on asyncio's loop and on uvloop). The client is bench/_loadgen.py's minimal WebSocket client
-(uvloop protocols, no compression offered). Reported: messages echoed per second, p99 latency and the
-server's CPU time per message. Implementations whose package is missing are skipped.
+(uvloop protocols, no compression offered); every echo is checked. Reported: messages echoed per second,
+p99 latency, the server's CPU time per message and its system calls and wake-ups per message (counted in
+a separate window). A missing package fails its implementation (BENCH_EXCLUDE leaves one out).
 
 Run alone: `.venv/bin/python bench/test_websocket.py [impl ...]` or `pytest bench/test_websocket.py`.
 """
@@ -25,30 +26,34 @@ ROUNDS = 3
 CONNS = 100
 SIZE = 64
 DURATION = 3.0
+COUNT_SECONDS = 1.0
+NEEDS = {"gevent": ("geventwebsocket",), "threads": ("websockets",), "asyncio": ("websockets",),
+         "uvloop": ("websockets",)}
 measure = _net.measure
 
 
-def load(port, pid, case):
+def load(port, pid, case, count=False):
     return _net.run_loadgen(["ws", "--port", port, "--conns", CONNS, "--size", SIZE, "--duration", DURATION,
-                             "--warmup", 0.5, "--server-pid", pid, "--path", "/ws"], timeout=60)
+                             "--warmup", 0.5, "--server-pid", pid, "--path", "/ws",
+                             "--count-seconds", COUNT_SECONDS if count else 0], timeout=60)
+
+
+def fasthub_echo(ws):
+    """fasthub's WebSocket echo handler (also the soak's)."""
+    while True:
+        m = ws.wait()
+        if m is None:
+            break
+        ws.send(m)
 
 
 def server(impl, case, ready):
     lsock = _net.listener()
     port = lsock.getsockname()[1]
     if impl == "fasthub":
-        import fasthub.websocket as fws
+        from fasthub.websocket import WebSocketWSGI
         from fasthub.wsgi import WSGIServer
-
-        def echo(ws):
-            recv = getattr(ws, "wait", None) or ws.receive
-            while True:
-                m = recv()
-                if m is None:
-                    break
-                ws.send(m)
-
-        srv = WSGIServer(lsock, fws.WebSocketWSGI(echo), log=None, pool=10_000)
+        srv = WSGIServer(lsock, WebSocketWSGI(fasthub_echo), log=None, pool=10_000)
         srv.start()
         ready(port)
         srv.serve_forever()

@@ -1,25 +1,24 @@
-"""wsgi_hello: `wrk -t1 -c100 -d10s --latency` against a hello-world WSGI app.
+"""wsgi_hello: `wrk -t1 -c100 -d10s --latency` against a hello-world WSGI app, every response checked.
 
 Servers: fasthub.wsgi, gevent.pywsgi, eventlet.wsgi and the stdlib's wsgiref with one OS thread per
 connection (socketserver.ThreadingMixIn). Access logs are off everywhere. The server is pinned to one CPU,
-wrk to the other. Reported: requests/s, p99 latency (wrk's latency distribution) and server CPU per
-request. wsgiref speaks HTTP/1.0 and closes every connection after its response, so wrk reconnects for
-each request there: that is what the stdlib offers, and the table says so.
+wrk to the other. Reported: requests/s, p99 latency (wrk's latency distribution), server CPU per request,
+and system calls and wake-ups per request (a separate 2 s run). A socket error, a non-200 status or a
+wrong body fails the round (bench/_wrk.py). wsgiref speaks HTTP/1.0 and closes every connection after
+its response, so wrk reconnects for each request there: that is what the stdlib offers, and the table
+says so.
 
 Run alone: `.venv/bin/python bench/test_wsgi_hello.py [impl ...]` or `pytest bench/test_wsgi_hello.py`.
-Needs wrk (make bench installs it with apt-get); skipped without it.
+Needs wrk (make bench installs it with apt-get); fails without it.
 """
 
 import os
-import re
-import resource
-import shutil
-import subprocess
 
 import pytest
 
 import _harness
 import _net
+import _wrk
 
 NAME = "wsgi_hello"
 KIND = "rate"
@@ -27,7 +26,9 @@ DURATION = int(os.environ.get("BENCH_WRK_SECONDS", "10"))
 CASES = {"wsgi_hello": f"wrk -t1 -c100 -d{DURATION}s, hello-world WSGI app"}
 IMPLS = ("fasthub", "threads", "gevent", "eventlet")
 UNIT = "request"
-ROUNDS = 2
+ROUNDS = 3
+CONNS = 100
+COUNT_SECONDS = 2
 measure = _net.measure
 
 BODY = b"Hello, world!\n"
@@ -38,51 +39,8 @@ def app(environ, start_response):
     return [BODY]
 
 
-_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
-
-
-def parse_wrk(out):
-    """requests, rate, p99 (seconds) and error counts from wrk's --latency report."""
-    def num(pattern):
-        m = re.search(pattern, out)
-        return m.group(1) if m else None
-
-    rate = float(num(r"Requests/sec:\s+([\d.]+)"))
-    requests = int(num(r"(\d+) requests in"))
-    m = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s|m)\b", out, re.M)
-    p99 = float(m.group(1)) * _UNITS[m.group(2)] if m else None
-    m = re.search(r"^\s+50%\s+([\d.]+)(us|ms|s|m)\b", out, re.M)
-    p50 = float(m.group(1)) * _UNITS[m.group(2)] if m else None
-    errors = {}
-    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    if m:
-        errors = dict(zip(("connect", "read", "write", "timeout"), map(int, m.groups())))
-    non2xx = int(num(r"Non-2xx or 3xx responses: (\d+)") or 0)
-    return {"ops": requests, "rate": rate, "p99": p99, "p50": p50, "socket_errors": errors, "non_2xx": non2xx}
-
-
-def load(port, pid, case):
-    wrk = shutil.which("wrk")
-    cmd = [wrk, "-t1", "-c100", f"-d{DURATION}s", "--latency", f"http://127.0.0.1:{port}/"]
-    cpu = _net.client_cpu()
-    if cpu is not None and shutil.which("taskset"):
-        cmd = ["taskset", "-c", str(cpu)] + cmd
-    c0 = _net.cpu_seconds(pid)
-    k0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=DURATION + 60)
-    k1 = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk's own CPU (the only child that ended)
-    c1 = _net.cpu_seconds(pid)
-    if p.returncode != 0:
-        raise _harness.WorkerError(f"wrk failed ({p.returncode}): {p.stderr[-1000:]}")
-    r = parse_wrk(p.stdout)
-    if r["non_2xx"]:
-        raise _harness.WorkerError(f"{r['non_2xx']} responses were not 2xx:\n{p.stdout}")
-    if not r["ops"]:
-        raise _harness.WorkerError(f"no request completed:\n{p.stdout}")
-    r["wall"] = float(DURATION)
-    r["server_cpu_per_op"] = (c1 - c0) / r["ops"]
-    r["client_cpu_per_op"] = (k1.ru_utime + k1.ru_stime - k0.ru_utime - k0.ru_stime) / r["ops"]
-    return r
+def load(port, pid, case, count=False):
+    return _wrk.measure_round(port, pid, BODY, CONNS, DURATION, COUNT_SECONDS if count else 0)
 
 
 def server(impl, case, ready):
@@ -91,27 +49,7 @@ def server(impl, case, ready):
         ready(srv.server_address[1], "wsgiref + ThreadingMixIn (HTTP/1.0, no keep-alive)")
         srv.serve_forever()
         return
-    lsock = _net.listener()
-    port = lsock.getsockname()[1]
-    if impl == "fasthub":
-        from fasthub.wsgi import WSGIServer
-        srv = WSGIServer(lsock, app, log=None, pool=10_000)
-        srv.start()
-        ready(port)
-        srv.serve_forever()
-    elif impl == "gevent":
-        from gevent.pywsgi import WSGIServer
-        srv = WSGIServer(_net.gevent_socket(lsock), app, log=None)
-        srv.start()
-        ready(port)
-        srv.serve_forever()
-    elif impl == "eventlet":
-        import eventlet.greenio
-        import eventlet.wsgi
-        ready(port)
-        eventlet.wsgi.server(eventlet.greenio.GreenSocket(lsock), app, log_output=False, max_size=10_000)
-    else:
-        return None
+    return _net.serve_wsgi(impl, app, ready) or None
 
 
 def _wsgiref_server():
@@ -135,8 +73,6 @@ def _wsgiref_server():
 @pytest.mark.parametrize("case", list(CASES))
 @pytest.mark.parametrize("impl", IMPLS)
 def test_wsgi_hello(measured, impl, case):
-    if not shutil.which("wrk"):
-        pytest.skip("wrk is not installed (make bench installs it with apt-get)")
     res = measured(__file__, case, impl)
     for r in res["rounds"]:
         assert r["ops"] > 0 and r["rate"] > 0, r

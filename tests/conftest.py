@@ -1,6 +1,11 @@
 """Every test runs on a fresh hub, once per readiness backend, and fails if the hub reported an
-exception the test did not claim with the ``hub_errors`` fixture."""
+exception the test did not claim with the ``hub_errors`` fixture.
 
+FASTHUB_SKIP_SERVICES=1 is the one opt-out of the strict run, for places that cannot start the databases
+of scripts/services.sh (the wheel jobs): tests marked ``services`` are skipped, each naming what it needs,
+and the end of the summary says the run skipped them. Anywhere else a missing service fails its tests."""
+
+import os
 import shutil
 import subprocess
 import sys
@@ -15,6 +20,30 @@ BACKENDS = ["epoll", "poll"] if sys.platform.startswith("linux") else ["kqueue",
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "one_backend: the test does not depend on the readiness backend; run it once")
+    value = os.environ.get("FASTHUB_SKIP_SERVICES", "")
+    if value not in ("", "0", "1"):
+        raise pytest.UsageError(f"FASTHUB_SKIP_SERVICES={value!r}: set it to 1 to skip the tests that "
+                                f"need scripts/services.sh's databases, or leave it unset")
+    config._fasthub_skip_services = value == "1"
+    config._fasthub_skipped_services = []
+
+
+def pytest_runtest_setup(item):
+    marker = item.get_closest_marker("services")
+    if marker is not None and item.config._fasthub_skip_services:
+        item.config._fasthub_skipped_services.append(item.nodeid)
+        pytest.skip(f"FASTHUB_SKIP_SERVICES=1: needs {', '.join(marker.args) or 'a service'} "
+                    f"(scripts/services.sh)")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if not config._fasthub_skip_services:
+        return
+    skipped = config._fasthub_skipped_services
+    terminalreporter.write_sep("=", "FASTHUB_SKIP_SERVICES=1", yellow=True, bold=True)
+    terminalreporter.write_line(
+        f"{len(skipped)} test(s) that need PostgreSQL, Redis or MariaDB were skipped, not run: this is "
+        f"not a full run (`make test` starts scripts/services.sh and runs them).")
 
 
 def pytest_collection_modifyitems(config, items):

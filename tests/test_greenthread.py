@@ -3,6 +3,7 @@
 import contextvars
 import random
 import socket
+import threading
 import time
 
 import pytest
@@ -288,6 +289,30 @@ def test_join_and_get_timeouts():
     with pytest.raises(TimeoutError):
         g.get(block=False)
     g.kill()
+
+
+def test_join_from_another_os_thread_parks_in_the_joiners_hub():
+    # Regression: join() parked the joiner on the green thread's hub, which belongs to another OS
+    # thread: greenlet refused the switch ("cannot switch to a different thread").
+    published, results = [], []
+    ready, release = threading.Event(), threading.Event()
+
+    def other():
+        gt = spawn(lambda: (sleep(0.05), "done")[1])
+        published.append(gt)
+        ready.set()
+        gt.wait()
+        release.wait(10)   # keep this thread (and its hub) alive until the joiner is back
+
+    t = threading.Thread(target=other)
+    t.start()
+    assert ready.wait(10)
+    gt = published[0]
+    results.append(gt.join(10))
+    results.append(gt.join(0))   # already finished: no wait
+    release.set()
+    t.join(10)
+    assert results == [True, True] and gt.value == "done"
 
 
 def test_one_hundred_thousand_green_threads():

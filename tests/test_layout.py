@@ -33,9 +33,12 @@ LAYERS = [
     ("patcher", ["fasthub.patcher"]),
     ("web", ["fasthub.web"]),
     ("integrations/safety", ["fasthub.integrations", "fasthub.safety"]),
-    ("public paths", ["fasthub", "fasthub.__main__", "fasthub.demo", "fasthub.wsgi", "fasthub.websocket",
+    ("public paths", ["fasthub", "fasthub.demo", "fasthub.wsgi", "fasthub.websocket",
                       "fasthub.gunicorn", "fasthub.celery", "fasthub.monitor", "fasthub.debug",
                       "fasthub.pool", "fasthub.tpool"]),
+    # The eventlet alias maps eventlet's API onto fasthub's public one; `python -m fasthub --eventlet`
+    # installs it.
+    ("compat and launcher", ["fasthub.compat", "fasthub.__main__"]),
 ]
 
 # Public module paths (README, docs, entry points) kept as re-export modules of the code's real home.

@@ -46,6 +46,15 @@ def test_lock_argument_and_misuse_errors_match_threading():
     assert not lock.locked()  # no failed call took it
 
 
+def test_lock_timeout_none_means_no_limit_as_in_gevent():
+    lock = Lock()
+    assert lock.acquire(True, None) is True
+    assert lock.acquire(False, None) is False   # None is "not given", allowed without blocking
+    spawn(lock.release)
+    assert lock.acquire(timeout=None) is True
+    lock.release()
+
+
 def test_lock_can_be_released_by_another_green_thread():
     lock = Lock()
     lock.acquire()

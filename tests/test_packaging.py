@@ -18,11 +18,32 @@ def test_every_public_name_exists_and_is_documented():
     assert len(set(fasthub.__all__)) == len(fasthub.__all__)
 
 
+def test_structured_concurrency_and_introspection_are_exported():
+    # Issue 12: task groups, cancel scopes, stats at the top; task graphs in fasthub.tasks; unpatch
+    # in fasthub.patcher. Each is the object of its home module, and documented.
+    import fasthub.core._cancel
+    import fasthub.patcher
+    import fasthub.safety.stats
+    import fasthub.sync.groups
+    import fasthub.tasks
+
+    homes = {"TaskGroup": fasthub.sync.groups, "CancelScope": fasthub.core._cancel,
+             "Cancelled": fasthub.core._cancel, "move_on_after": fasthub.core._cancel,
+             "fail_after": fasthub.core._cancel, "stats": fasthub.safety.stats}
+    for name, home in homes.items():
+        assert name in fasthub.__all__ and getattr(fasthub, name) is getattr(home, name), name
+    for module, names in ((fasthub.tasks, ["TaskGraph", "Task", "DependencyFailed"]),
+                          (fasthub.patcher, ["unpatch", "UnpatchWarning"])):
+        for name in names:
+            assert name in module.__all__ and (getattr(module, name).__doc__ or "").strip(), name
+
+
 def test_compiled_modules_are_extensions():
+    import fasthub.core._cancel
     import fasthub.core._hub
     import fasthub.core._timers
 
-    for mod in (fasthub.core._hub, fasthub.core._timers):
+    for mod in (fasthub.core._hub, fasthub.core._timers, fasthub.core._cancel):
         assert Path(mod.__file__).suffix in (".so", ".pyd"), mod.__file__
 
 

@@ -297,3 +297,10 @@ def test_eventlet_and_gevent_compatibility_spellings():
     assert t2.pending
     t2.close()  # gevent's name for cancel()
     assert not t2.pending
+
+
+def test_exception_true_raises_the_timeout_itself_as_eventlet():
+    with pytest.raises(Timeout) as info:
+        with Timeout(0.01, True) as t:
+            sleep(0.5)
+    assert info.value is t

@@ -29,6 +29,7 @@ except ImportError as _e:  # pragma: no cover - exercised by tests/test_packagin
 
 from greenlet import GreenletExit
 
+from fasthub.core._waitlist import ParkTimeout, WaitList
 from fasthub.core._greenthread import (
     GreenThread,
     getcurrent,
@@ -46,6 +47,8 @@ from fasthub.core._greenthread import (
 from fasthub import debug, monitor
 from fasthub.safety import debug as _debug, monitor as _monitor
 from fasthub.safety.monitor import BlockingTimeout
+from fasthub.safety import top as _top
+from fasthub.safety.stats import stats
 
 # The OS-thread pool (fasthub.sync.tpool), imported eagerly for the same reason: it keeps the real
 # _thread functions.
@@ -58,6 +61,10 @@ from fasthub.sync.locks import BoundedSemaphore, Condition, Lock, RLock, Semapho
 from fasthub.sync.queue import Empty, Full, LifoQueue, LightQueue, PriorityQueue, Queue
 from fasthub.sync.pool import GreenPile, GreenPool
 
+# Structured concurrency: cancel scopes (compiled: every wait consults them) and task groups.
+from fasthub.core._cancel import CancelScope, Cancelled, fail_after, move_on_after
+from fasthub.sync.groups import TaskGroup
+
 # Servers (eventlet's convenience names and gevent's StreamServer).
 from fasthub.web.server import StreamServer
 from fasthub.web.convenience import StopServe, connect, listen, serve, wrap_ssl
@@ -67,27 +74,31 @@ __version__ = "0.1.0"
 __all__ = [
     # hub
     "get_hub", "Hub", "sleep", "wait_read", "wait_write", "notify_close", "monotonic", "Waiter",
+    "WaitList",
     # green threads
     "spawn", "spawn_n", "spawn_after", "spawn_later", "GreenThread", "getcurrent", "kill", "joinall",
     # errors
     "GreenletExit", "LoopExit", "ConcurrentUseError", "BlockingInHubError", "FdClosedError",
-    # cooperative safety
-    "monitor", "debug", "BlockingTimeout",
+    "ParkTimeout",
+    # cooperative safety and seeing inside
+    "monitor", "debug", "BlockingTimeout", "stats",
     # OS-thread pool
     "tpool",
     # primitives
     "Timeout", "with_timeout", "Event", "AsyncResult", "Semaphore", "BoundedSemaphore", "Lock",
     "RLock", "Condition", "Queue", "LifoQueue", "PriorityQueue", "LightQueue", "Empty", "Full",
     "GreenPool", "GreenPile",
+    # structured concurrency
+    "TaskGroup", "CancelScope", "Cancelled", "move_on_after", "fail_after",
     # monkey patching
-    "monkey_patch", "patched",
+    "monkey_patch", "patched", "import_patched",
     # servers
     "StreamServer", "listen", "connect", "serve", "StopServe", "wrap_ssl",
 ]
 
 # Monkey patching is loaded on first use (fasthub.monkey_patch, fasthub.patched, fasthub.patcher):
 # importing fasthub or a green module patches nothing and does not load the patcher.
-_LAZY = ("monkey_patch", "patched", "patcher")
+_LAZY = ("monkey_patch", "patched", "import_patched", "patcher")
 
 
 def __getattr__(name):
@@ -108,3 +119,4 @@ def __dir__():
 
 _monitor._start_from_environment()
 _debug._enable_from_environment()
+_top._start_from_environment()

@@ -2,11 +2,15 @@
 
     python -m fasthub [--no-GROUP ...] script.py [args...]     like `python script.py args`
     python -m fasthub [--no-GROUP ...] -m module [args...]     like `python -m module args`
+    python -m fasthub --eventlet [...] app.py [args...]         also `import eventlet` -> fasthub
     python -m fasthub doctor [...]                              patch audit (fasthub.safety.doctor)
+    python -m fasthub top PID [--json]                          live view of a FASTHUB_STATS=1 process
 
 GROUP is one of monkey_patch()'s keywords (socket, dns, ssl, select, selectors, time, thread, queue,
 os, subprocess, signal); ``--no-thread`` patches everything but threading. The program sees the
-sys.argv, sys.path[0] and ``__main__`` it would see when started by python itself.
+sys.argv, sys.path[0] and ``__main__`` it would see when started by python itself. ``--eventlet``
+installs fasthub's eventlet alias first (``fasthub.compat.eventlet``): the program's ``import
+eventlet`` gets fasthub, whether or not eventlet is installed.
 """
 
 import os
@@ -38,12 +42,16 @@ def _doctor(argv):
 def main(argv=None):
     """Parse ``argv`` (default sys.argv[1:]), patch, and run the program; returns an exit status
     (the program's own SystemExit propagates)."""
-    from fasthub import patcher
-
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "doctor":
         return _doctor(args[1:])
+    if args and args[0] == "top":
+        from fasthub.safety import top
+        return top.main(args[1:])
+    from fasthub import patcher
+
     options = {}
+    eventlet = False
     while args and args[0].startswith("--"):
         opt = args.pop(0)
         if opt in ("--help", "-h"):
@@ -51,6 +59,9 @@ def main(argv=None):
             return 0
         if opt == "--":
             break
+        if opt == "--eventlet":
+            eventlet = True
+            continue
         group = opt[len("--no-"):] if opt.startswith("--no-") else None
         if group not in patcher._GROUPS:
             return _usage(f"unknown option {opt!r}")
@@ -61,6 +72,9 @@ def main(argv=None):
         sys.stdout.write("usage:\n" + USAGE)
         return 0
 
+    if eventlet:
+        from fasthub.compat.eventlet import install
+        install()
     patcher.monkey_patch(**options)
 
     if args[0] == "-m":

@@ -16,6 +16,15 @@ Introspection: ``patched()`` (module -> names), ``is_monkey_patched()`` (eventle
 module object with the original attributes; for a pure-Python module it is a fresh copy of the module
 executed against the original modules, so e.g. ``original('threading').Thread`` starts real OS
 threads), and ``import_patched()`` (a green copy of one module, without patching anything globally).
+
+Undoing it: ``unpatch()`` puts every original back and undoes what the groups' hooks did (logging's
+locks, the SIGINT route, the C database drivers' waits), for tests and tools that need an unpatched
+process again. Its limits are those of patching run backwards: what captured a green object while
+patched keeps it. A module that ran ``from socket import socket`` while patched keeps the green
+class (``unpatch()`` names such modules in an ``UnpatchWarning``); locks, queues, sockets and
+``threading.Thread`` objects created while patched stay green (they keep working: green primitives
+work in an unpatched program too); threads started while patched stay green threads; a signal
+handler set while patched stays behind fasthub's dispatcher until it is set again.
 """
 
 import gc
@@ -32,7 +41,7 @@ from fasthub.core.originals import saved as _saved
 
 __all__ = [
     "monkey_patch", "patched", "is_monkey_patched", "is_module_patched", "original", "get_original",
-    "import_patched", "LatePatchWarning",
+    "import_patched", "unpatch", "LatePatchWarning", "UnpatchWarning",
 ]
 
 
@@ -40,6 +49,12 @@ class LatePatchWarning(RuntimeWarning):
     """monkey_patch() ran after something captured an original object it replaces (a module did
     ``from socket import socket``, a lock was created, an OS thread was started). The message names
     each culprit; patch earlier (first thing in the program, or ``python -m fasthub app.py``)."""
+
+
+class UnpatchWarning(RuntimeWarning):
+    """unpatch() restored the originals, but some module captured a green replacement while the
+    process was patched (``from socket import socket`` after monkey_patch()) and keeps it. The
+    message names each one; import such modules after unpatch(), or reload them."""
 
 
 class _Bound:
@@ -206,17 +221,24 @@ def _green_view(module_name):
     return _attr_copy(module_name, attrs)
 
 
-def import_patched(module_name):
+def import_patched(module_name, extra=None):
     """A new copy of ``module_name`` whose imports of socket, ssl, select, selectors, time, threading,
-    _thread, queue, os, subprocess and signal get fasthub's green versions; nothing is patched
-    globally and ``sys.modules`` is left as it was (eventlet's name). Raises ImportError if the
-    module cannot be found or is not Python source."""
+    _thread, queue, os, subprocess and signal get fasthub's green versions, and whose imports of
+    http.client, http.server, http.cookiejar, urllib.request and socketserver get their green copies
+    (``fasthub.green.http.client`` ...), so ``import_patched('urllib.request')`` is green all the way
+    down; nothing is patched globally and ``sys.modules`` is left as it was (eventlet's name).
+    ``extra``: a {module name: module} dict the copy also gets in place of those modules.
+    Raises ImportError if the module cannot be found or is not Python source."""
+    from fasthub.green import _counterparts
+
     module = importlib.import_module(module_name)
     if not _is_python_source(module):
         raise ImportError(f"fasthub.import_patched: {module_name!r} is not a Python source module")
     targets = {m for group in _TABLE.values() for m in group}
     targets.discard(module_name)
     replacements = {m: _green_view(m) for m in sorted(targets)}
+    replacements.update(_counterparts.needed_by(module_name))
+    replacements.update(extra or {})
     return _fresh_copy(module_name, replacements)
 
 
@@ -331,6 +353,56 @@ def monkey_patch(all=True, socket=None, ssl=None, select=None, selectors=None, t
             "`python -m fasthub app.py`.", LatePatchWarning, stacklevel=2)
 
 
+def unpatch():
+    """Undo every monkey_patch(): put back each original attribute (and delete each one patching
+    added), give logging real locks again, stop routing SIGINT through fasthub's dispatcher, and
+    take the C database drivers' green waits out. Harmless when nothing is patched.
+
+    Returns what was restored, as ``patched()`` reported it before the call. Warns UnpatchWarning
+    naming modules that captured a green replacement while patched: they keep it (see the module
+    docstring for the other limits). Not thread-safe against code running meanwhile in other OS
+    threads: call it from a quiet process (a test's teardown, a tool).
+    """
+    restored = patched()
+    if not _saved:
+        return restored
+    greens = {}
+    for module_name, attrs in _applied.items():
+        for attr, value in attrs.items():
+            if callable(value):
+                greens.setdefault(id(value), f"{module_name}.{attr}")
+    groups = set(_groups_done)
+    for module_name, originals in list(_saved.items()):
+        module = sys.modules.get(module_name)
+        if module is None:
+            continue
+        for attr, value in originals.items():
+            if value is _ABSENT:
+                if attr in vars(module):
+                    delattr(module, attr)
+            else:
+                setattr(module, attr, value)
+    _saved.clear()
+    _applied.clear()
+    _groups_done.clear()
+    _copies.clear()
+    for group in _GROUPS:
+        hook = _AFTER_UNPATCH.get(group)
+        if group in groups and hook is not None:
+            (_load(hook) if isinstance(hook, str) else hook)()
+    if "socket" in groups:
+        _load(_UNPATCH_DRIVERS)()
+    holders = _holders_of(greens)
+    if holders:
+        warnings.warn(
+            "fasthub.unpatch() restored the originals, but these modules captured a green "
+            "replacement while patched and keep it:\n  " + "\n  ".join(
+                f"module {mod!r} holds the green {what} as {attr!r}" for mod, attr, what in holders)
+            + "\nImport them after unpatch() (or reload them) to get the originals.",
+            UnpatchWarning, stacklevel=2)
+    return restored
+
+
 def patched():
     """What monkey_patch() has replaced: {module name: sorted list of attribute names}."""
     return {m: sorted(attrs) for m, attrs in _applied.items() if attrs}
@@ -381,6 +453,19 @@ def _late_patch_report(newly, thread_patched):
             if value is not _ABSENT and callable(value):
                 originals.setdefault(id(value), f"{module_name}.{attr}")
     # 1. Module globals bound to an original (from socket import socket; from time import sleep).
+    for mod_name, attr, what in _holders_of(originals):
+        culprits.append(f"module {mod_name!r} holds the original {what} as {attr!r} "
+                        f"(it ran `from {what.rpartition('.')[0]} import ...` before patching)")
+    if thread_patched:
+        culprits.extend(_pre_patch_locks())
+        culprits.extend(_running_threads())
+    return culprits
+
+
+def _holders_of(objects):
+    """(module name, attribute, description) for each global of a non-stdlib, non-fasthub module
+    bound to one of ``objects`` ({id(object): description})."""
+    found = []
     seen = set()  # one module may be in sys.modules under two names (requests.packages.urllib3)
     for mod_name, module in list(sys.modules.items()):
         if module is None or _skip_holder_module(mod_name) or _is_stdlib(mod_name):
@@ -393,14 +478,10 @@ def _late_patch_report(newly, thread_patched):
         except TypeError:
             continue
         for attr, value in items:
-            what = originals.get(id(value))
+            what = objects.get(id(value))
             if what is not None:
-                culprits.append(f"module {mod_name!r} holds the original {what} as {attr!r} "
-                                f"(it ran `from {what.rpartition('.')[0]} import ...` before patching)")
-    if thread_patched:
-        culprits.extend(_pre_patch_locks())
-        culprits.extend(_running_threads())
-    return culprits
+                found.append((mod_name, attr, what))
+    return found
 
 
 def _lock_types():
@@ -482,11 +563,23 @@ def _running_threads():
 def _green_logging_locks():
     # logging is imported early by almost everything; its module lock and each handler's lock were
     # made before patching. Replace those that nobody holds by green ones instead of warning.
+    _swap_logging_locks(_lock_types())
+
+
+def _real_logging_locks():
+    # unpatch(): the locks logging got while patched (swapped in above, or made by handlers created
+    # meanwhile) are green; give it real ones again, made by the restored threading.
+    from fasthub.green import _thread as green_thread
+    _swap_logging_locks((green_thread.RLock, green_thread.LockType))
+
+
+def _swap_logging_locks(lock_types):
+    # Replace logging's module lock and each handler's lock that is of ``lock_types`` and free by a
+    # new threading.RLock() (green or real, depending on what threading is now).
     logging = sys.modules.get("logging")
     if logging is None:
         return
     import threading
-    lock_types = _lock_types()
     old = getattr(logging, "_lock", None)
     if type(old) in lock_types and old.acquire(False):
         try:
@@ -507,8 +600,14 @@ def _green_logging_locks():
 # patched: fasthub.integrations sits above the patcher, which imports nothing from it.
 _PATCH_DRIVERS = "fasthub.integrations:patch_drivers"
 
-# What a group needs done once its names are in place.
+_UNPATCH_DRIVERS = "fasthub.integrations:unpatch_drivers"
+
+# What a group needs done once its names are in place, and undone once the originals are back.
 _AFTER_PATCH = {
     "thread": _green_logging_locks,
     "signal": _G + "signal:_after_patch",
+}
+_AFTER_UNPATCH = {
+    "thread": _real_logging_locks,
+    "signal": _G + "signal:_after_unpatch",
 }

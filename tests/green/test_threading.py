@@ -2,7 +2,9 @@
 patched in this process; tests/isolated/ covers monkey_patch()). Reference: the stdlib behaviour."""
 
 import queue as std_queue
+import subprocess
 import sys
+import textwrap
 import threading as std_threading
 import time
 
@@ -280,6 +282,43 @@ def test_green_threading_join_timeout_and_daemon():
         gthreading.current_thread().join()
     t.join()  # gthreading is process-wide: leave no thread behind for the next test
     assert not t.is_alive()
+
+
+def test_finalizer_joins_and_locks_give_up_instead_of_waiting():
+    # A finalizer run while the interpreter finalizes (psycopg_pool's ConnectionPool.__del__ joins
+    # its worker threads with a 5 s timeout) cannot wait: greenlets no longer switch and no other
+    # thread runs. The joins used to raise RuntimeError (3.13) or sit out every timeout (3.10-3.12:
+    # a Django process took 20 s to exit); now they return at once and report the truth.
+    script = textwrap.dedent("""
+        import time
+        import fasthub
+        fasthub.monkey_patch()
+        import threading
+
+        forever = threading.Event()
+        worker = threading.Thread(target=forever.wait, daemon=True)
+        worker.start()
+        held = threading.Lock()
+        held.acquire()
+
+        class AtExit:
+            def __del__(self):
+                t0 = time.monotonic()
+                worker.join(5)
+                print("joined", worker.is_alive(), flush=True)
+                worker.join()
+                print("acquire", held.acquire(timeout=5), held.acquire(), flush=True)
+                print("waited", round(time.monotonic() - t0), flush=True)
+
+        keep = AtExit()
+        time.sleep(0.01)
+    """)
+    t0 = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr, proc.stderr
+    assert proc.stdout.splitlines() == ["joined True", "acquire False False", "waited 0"], proc.stdout
+    assert time.monotonic() - t0 < 4.0
 
 
 def test_current_thread_dummy_of_spawned_green_thread_is_dropped():

@@ -1,9 +1,18 @@
-"""Fixtures for the integration tests: the services started by scripts/services.sh (see
-integ_support.py for how a missing one fails under CI and skips elsewhere)."""
+"""Fixtures for the integration tests: the services started by scripts/services.sh (a missing one fails
+the test naming it; see integ_support.py), and the `services` / `frameworks` markers on these tests."""
+
+import pathlib
 
 import pytest
 
-from integ_support import service
+from integ_support import mark_items, service
+
+HERE = pathlib.Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config, items):
+    # Called with every collected item, not only this directory's: mark_items keeps to HERE.
+    mark_items(items, HERE)
 
 
 @pytest.fixture

@@ -2,9 +2,11 @@
 scripts/services.sh) and real third-party packages.
 
 A missing service or package FAILS the test, with a message that names it and says how to get it
-(`make test` installs the packages and starts the services, so absence is a bug there). The only way to
-run without one is to exclude it explicitly: FASTHUB_TEST_EXCLUDE=postgresql,redis,mariadb (or a
-package name) skips the tests that need it, each saying so.
+(`make test` installs the packages and starts the services, so absence is a bug there). The one opt-out
+is for environments that cannot run the services at all (the wheel jobs): FASTHUB_SKIP_SERVICES=1 skips
+the tests marked ``services`` (tests/conftest.py), each saying why, and the summary says so.
+``mark_items`` puts the markers on: ``services`` on tests that use a service fixture, ``frameworks`` on
+tests whose module imports ``need`` (they exercise third-party packages of the ``test`` extra).
 """
 
 import os
@@ -17,7 +19,6 @@ import urllib.parse
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-EXCLUDED = {x.strip().lower() for x in os.environ.get("FASTHUB_TEST_EXCLUDE", "").split(",") if x.strip()}
 
 # The defaults are scripts/services.sh's, so `scripts/services.sh start` then plain pytest works too.
 DEFAULTS = {
@@ -25,42 +26,45 @@ DEFAULTS = {
     "FASTHUB_TEST_REDIS_URL": "redis://127.0.0.1:63799/0",
     "FASTHUB_TEST_MYSQL_URL": "mysql://fasthub:fasthub@127.0.0.1:33069/fasthub_test",
 }
-# What FASTHUB_TEST_EXCLUDE calls each service.
-SERVICE_NAMES = {"FASTHUB_TEST_PG_DSN": "postgresql", "FASTHUB_TEST_REDIS_URL": "redis",
-                 "FASTHUB_TEST_MYSQL_URL": "mariadb"}
+# The fixtures (tests/integrations/conftest.py) that hand a test a service, and the service's name.
+SERVICE_FIXTURES = {"pg_dsn": "PostgreSQL", "redis_url": "Redis", "mysql_url": "MariaDB"}
 
 
-def unavailable(reason, name):
-    """Fail the test (naming what is missing), or skip it if FASTHUB_TEST_EXCLUDE names ``name``."""
-    if name.lower() in EXCLUDED:
-        pytest.skip(f"{name} excluded by FASTHUB_TEST_EXCLUDE: {reason}")
-    pytest.fail(f"{reason} (or exclude it explicitly: FASTHUB_TEST_EXCLUDE={name})", pytrace=False)
+def mark_items(items, directory, frameworks=None):
+    """Mark the tests collected from ``directory``: ``services(name, ...)`` on those using a service
+    fixture, ``frameworks`` on those whose module imports ``need`` (or all of them if ``frameworks``)."""
+    for item in items:
+        if directory not in item.path.parents:
+            continue
+        names = [SERVICE_FIXTURES[f] for f in getattr(item, "fixturenames", ()) if f in SERVICE_FIXTURES]
+        if names:
+            item.add_marker(pytest.mark.services(*names))
+        module = getattr(item, "module", None)
+        if frameworks or (frameworks is None and getattr(module, "need", None) is need):
+            item.add_marker(pytest.mark.frameworks)
 
 
 def need(module):
-    """Import a third-party test dependency or fail/skip saying how to install it."""
+    """Import a third-party test dependency, or fail the test saying how to install it."""
     try:
         return __import__(module, fromlist=["_"])
     except ImportError as exc:
-        unavailable(f"{module} is not installed ({exc}); install the integration test dependencies "
-                    f"into the venv (make test does)", module.split(".")[0])
+        pytest.fail(f"{module} is not installed ({exc}); install the test dependencies into the venv "
+                    f"(make test does; pip install 'fasthub[test]' elsewhere)", pytrace=False)
 
 
-def _service(env_name, what):
+def service(env_name, what):
+    """The URL of a service from scripts/services.sh, after checking it accepts connections; fails
+    the test naming the service if it does not."""
     url = os.environ.get(env_name) or DEFAULTS[env_name]
     parts = urllib.parse.urlsplit(url)
     try:
         socket.create_connection((parts.hostname, parts.port), timeout=3).close()
     except OSError as exc:
-        unavailable(f"{what} is not reachable at {parts.hostname}:{parts.port} ({exc}); "
-                    f"start it with `eval \"$(scripts/services.sh start)\"` (make test does)",
-                    SERVICE_NAMES[env_name])
+        pytest.fail(f"{what} is not reachable at {parts.hostname}:{parts.port} ({exc}); start it with "
+                    f"`eval \"$(scripts/services.sh start)\"` (make test does). Without any services, "
+                    f"FASTHUB_SKIP_SERVICES=1 skips the tests marked `services`.", pytrace=False)
     return url
-
-
-def service(env_name, what):
-    """The URL of a service from scripts/services.sh, after checking it accepts connections."""
-    return _service(env_name, what)
 
 
 def run_python(code, *, env=None, timeout=60, args=(), cwd=None, backend=None):

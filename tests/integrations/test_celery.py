@@ -33,11 +33,15 @@ class Worker:
         # (imported late, after celery, kombu and the app).
         if launch == "worker_pool setting":
             env["FASTHUB_TEST_CELERY_POOL_SETTING"] = "fasthub.celery:TaskPool"
+        elif launch == "python -m fasthub --eventlet":
+            cmd += ["-P", "eventlet"]   # celery's own eventlet pool, on fasthub's eventlet alias
         else:
             env["CELERY_CUSTOM_WORKER_POOL"] = "fasthub.celery:TaskPool"
             cmd += ["-P", "custom"]
         if launch == "python -m fasthub":
             argv = [sys.executable, "-m", "fasthub", "-m", "celery", *cmd]
+        elif launch == "python -m fasthub --eventlet":
+            argv = [sys.executable, "-m", "fasthub", "--eventlet", "-m", "celery", *cmd]
         else:
             argv = [sys.executable, "-m", "celery", *cmd]
         self.log = tempfile.TemporaryFile(mode="w+")

@@ -7,6 +7,7 @@ import time
 import pytest
 
 import fasthub
+import fasthub.sync.groups
 from fasthub.sync.timeout import Timeout
 
 from integ_support import need
@@ -33,6 +34,16 @@ def psycopg_green():
     from fasthub.integrations import psycopg as integ
     integ.patch()
     yield __import__("psycopg")
+    integ.unpatch()
+
+
+@pytest.fixture(params=["psycopg2", "psycopg"])
+def green_driver(request):
+    """Each driver in turn, made green by its integration's patch() (undone afterwards)."""
+    need(request.param)
+    integ = __import__(f"fasthub.integrations.{request.param}", fromlist=["patch"])
+    integ.patch()
+    yield __import__(request.param)
     integ.unpatch()
 
 
@@ -155,6 +166,38 @@ def test_psycopg_timeout_breaks_connection_and_others_go_on(psycopg_green, pg_ds
         other.close()
 
 
+def test_a_cancel_scope_interrupts_a_query_and_the_pool_goes_on(green_driver, pg_dsn):
+    # Green DB waits are hub waits: move_on_after() ends a query like any other wait, and the
+    # interrupted connection is closed, not left mid-protocol. A task group around the queries
+    # cancels its sibling queries when one fails.
+    module = green_driver
+    conn = module.connect(pg_dsn)
+    other = module.connect(pg_dsn)
+    t0 = time.monotonic()
+    with fasthub.move_on_after(0.2) as scope:
+        conn.cursor().execute("SELECT pg_sleep(5)")
+    assert scope.cancelled_caught and time.monotonic() - t0 < 2.0
+    assert conn.closed
+    cur = other.cursor()
+    cur.execute("SELECT 40 + 2")
+    assert cur.fetchone()[0] == 42
+
+    def failing():
+        fasthub.sleep(0.1)
+        raise ValueError("bad row")
+
+    sleepers = [module.connect(pg_dsn) for _ in range(3)]
+    t0 = time.monotonic()
+    with pytest.raises(fasthub.sync.groups.ExceptionGroup) as info:
+        with fasthub.TaskGroup() as tg:
+            for c in sleepers:
+                tg.spawn(lambda c=c: c.cursor().execute("SELECT pg_sleep(5)"))
+            tg.spawn(failing)
+    assert [type(e) for e in info.value.exceptions] == [ValueError]
+    assert time.monotonic() - t0 < 2.0 and all(c.closed for c in sleepers)
+    other.close()
+
+
 def test_psycopg_connect_timeout_is_green(psycopg_green):
     # A server that accepts and never answers. psycopg.connect(connect_timeout=N) runs its connect
     # generator through our wait_conn(timeout=N) and turns our timeout error into ConnectionTimeout
@@ -201,33 +244,26 @@ def test_patch_is_idempotent_and_reversible(pg_dsn):
     assert not p2.is_patched() and psycopg2.extensions.get_wait_callback() is None
 
 
-@pytest.mark.parametrize("driver", ["psycopg2", "psycopg"])
-def test_new_connection_on_a_reused_fd_number_is_woken(driver, pg_dsn):
+def test_new_connection_on_a_reused_fd_number_is_woken(green_driver, pg_dsn):
     # libpq closes sockets from C, without fasthub.notify_close(). If the hub still has a cached
     # registration for that number (here: write interest, from a socket closed behind its back),
     # the next connection's socket, which gets the same number, must still be waited on properly
     # (without the integration's notify_close on new sockets, epoll never wakes this connect).
-    need(driver)
-    integ = __import__(f"fasthub.integrations.{driver}", fromlist=["patch"])
-    integ.patch()
-    try:
-        mod = __import__(driver)
-        for _ in range(3):
-            a, b = socket.socketpair()
-            fd = a.fileno()
-            fasthub.wait_write(fd)
-            a.close()     # stdlib sockets: closed without notify_close, as libpq does
-            b.close()
-            with Timeout(5):
-                conn = mod.connect(pg_dsn)
-            try:
-                cur = conn.cursor()
-                cur.execute("SELECT 7")
-                assert cur.fetchone()[0] == 7
-            finally:
-                conn.close()
-    finally:
-        integ.unpatch()
+    mod = green_driver
+    for _ in range(3):
+        a, b = socket.socketpair()
+        fd = a.fileno()
+        fasthub.wait_write(fd)
+        a.close()     # stdlib sockets: closed without notify_close, as libpq does
+        b.close()
+        with Timeout(5):
+            conn = mod.connect(pg_dsn)
+        try:
+            cur = conn.cursor()
+            cur.execute("SELECT 7")
+            assert cur.fetchone()[0] == 7
+        finally:
+            conn.close()
 
 
 def test_psycopg_copy_runs_concurrently(psycopg_green, pg_dsn):

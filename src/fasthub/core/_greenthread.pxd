@@ -1,8 +1,9 @@
 # Green threads: the handle users hold (GreenThread) and the worker greenlets that run them.
 
 from fasthub.core.includes.greenlet cimport greenlet
-from fasthub.core._hub cimport Hub, Waiter
+from fasthub.core._hub cimport Hub
 from fasthub.core._timers cimport Timer
+from fasthub.core._waitlist cimport WaitList
 
 
 cdef class Worker(greenlet):
@@ -20,7 +21,7 @@ cdef class GreenThread:
     cdef object _value
     cdef object _exception
     cdef list _links
-    cdef list _waiters
+    cdef WaitList _joiners      # made by the first join()
     cdef Timer _start_timer
     cdef public object name
 

@@ -15,12 +15,14 @@ cimport cython
 from fasthub.core.includes.greenlet cimport (
     greenlet, import_greenlet, PyGreenlet_GetCurrent, PyGreenlet_Switch, PyGreenlet_Throw,
 )
-from fasthub.core._hub cimport Hub, Waiter, get_hub
+from fasthub.core._hub cimport Hub, get_hub, monotonic
 from fasthub.core._timers cimport Timer
+from fasthub.core._waitlist cimport WaitList
 
 import sys
 from greenlet import GreenletExit
 from fasthub.core._hub import _throw_to_parent
+from fasthub.core._waitlist import ParkTimeout
 
 import_greenlet()
 
@@ -149,7 +151,7 @@ cdef class GreenThread:
         return 0
 
     cdef int _finish(self, object value, object exception) except -1:
-        cdef Waiter w
+        cdef WaitList joiners
         self._state = DONE
         if self.name is None and self._fn is not None:
             self.name = getattr(self._fn, "__qualname__", None)
@@ -162,11 +164,10 @@ cdef class GreenThread:
                 self.hub._schedule(_throw_to_parent, (self.hub, exception))
             else:
                 self.hub.handle_error(self, type(exception), exception, exception.__traceback__)
-        if self._waiters is not None:
-            waiters = self._waiters
-            self._waiters = None
-            for w in waiters:
-                w.switch(None)
+        if self._joiners is not None:
+            joiners = self._joiners
+            self._joiners = None
+            joiners._unpark_all(None)
         if self._links is not None:
             links = self._links
             self._links = None
@@ -183,6 +184,21 @@ cdef class GreenThread:
     def dead(self):
         """True once the green thread has finished (returned, raised or been killed)."""
         return self._state == DONE
+
+    @property
+    def label(self):
+        """Its ``name`` if one was given, else its function's qualified name (for tools)."""
+        if self.name is not None:
+            return self.name
+        return getattr(self._fn, "__qualname__", None) or repr(self._fn)
+
+    def _fasthub_holders(self):
+        # For deadlock reports (fasthub.core.introspect): who joins a green thread waits for it,
+        # as if it held itself until it ends.
+        return [] if self._state == DONE else [(self, None)]
+
+    def _fasthub_describe(self):
+        return f"the end of green thread {self.label!r}"
 
     @property
     def started(self):
@@ -216,23 +232,15 @@ cdef class GreenThread:
     def join(self, timeout=None):
         """Wait until it finishes or ``timeout`` seconds pass; never raises its exception.
         Returns True if it finished."""
-        cdef Waiter w
-        cdef Timer t = None
         if self._state == DONE:
             return True
-        w = Waiter(self.hub)
-        if self._waiters is None:
-            self._waiters = []
-        self._waiters.append(w)
-        if timeout is not None:
-            t = self.hub.timers.schedule(self.hub.now() + timeout, w, None)
+        if self._joiners is None:
+            self._joiners = WaitList()
         try:
-            w.get()
-        finally:
-            if t is not None:
-                t.cancel()
-            if self._waiters is not None and w in self._waiters:
-                self._waiters.remove(w)
+            self._joiners._park(None if timeout is None else monotonic() + timeout, None, None, False,
+                               self)
+        except ParkTimeout:
+            pass
         return self._state == DONE
 
     def wait(self):

@@ -11,11 +11,38 @@ cdef class Waiter:
     cdef object exc           # exception to raise from get(), or None
     cdef bint done
     cdef Hub hub
+    # While the waiter is queued in a WaitList (fasthub.core._waitlist) it is the list's node, so the
+    # list unlinks it in O(1) and allocates nothing else per wait.
+    cdef Waiter wl_prev
+    cdef Waiter wl_next
+    cdef int wl_state         # a WaitList state: not queued, queued, woken by unpark_one or _all
+    # What the green thread parked here waits on, for deadlock reports and fasthub.stats(): set by
+    # the wait paths (a few stores), read only when someone asks.
+    cdef int kind             # WAIT_OTHER, WAIT_SLEEP, WAIT_READ or WAIT_WRITE
+    cdef int fd               # the fd of a WAIT_READ/WAIT_WRITE
+    cdef object on            # the object waited on (a Lock, a Queue, a GreenThread ...) or None
+    # The hub's line of parked waiters (Hub.parked_waiters()), linked while get() is parked.
+    cdef Waiter park_prev
+    cdef Waiter park_next
 
     cpdef switch(self, object value=*)
     cpdef throw(self, object exc)
     cpdef get(self)
     cdef int _fire(self, object exc) except -1
+
+
+cdef class CancelHook:
+    # The cancel-scope state of one green thread (implemented by fasthub.core._cancel). Waiter.get()
+    # asks it before parking, and tells it where it parks so that a cancel can wake it there.
+    cdef Waiter parked
+    cdef int before_park(self) except -1
+
+
+cdef enum:
+    WAIT_OTHER = 0
+    WAIT_SLEEP = 1
+    WAIT_READ = 2
+    WAIT_WRITE = 3
 
 
 cdef class Listener:
@@ -45,6 +72,9 @@ cdef class Hub(greenlet):
     cdef list _spare
     cdef list _threadsafe
     cdef readonly unsigned long long switch_count
+    cdef readonly unsigned long long iterations   # loop iterations, for fasthub.stats()
+    cdef Waiter _parked_head          # the line of Waiters parked in get() (newest first)
+    cdef readonly dict scoped         # greenlet -> CancelHook, for green threads inside cancel scopes
     cdef readonly bint in_poll         # blocked in the backend's wait: idle, not stuck
     cdef public object running         # the greenlet the hub last resumed (for fasthub.monitor)
     cdef readonly unsigned long thread_ident

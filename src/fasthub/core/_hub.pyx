@@ -47,8 +47,15 @@ cdef enum:
 class LoopExit(Exception):
     """The waiting greenlet can never be woken: no timer, fd, callback or other thread is pending.
 
-    gevent users know this name; fasthub says what was pending instead of leaving it opaque.
+    gevent users know this name; fasthub says what was pending instead of leaving it opaque: the
+    message names each parked green thread, where it waits (file:line), on what (a Lock with its
+    holder and where that took it, an Event, a Queue, the end of another green thread ...), and the
+    wait-for cycle when there is one. The same as data: ``parked`` (one dict per parked green thread,
+    see fasthub.core.introspect.parked) and ``cycles`` (lists of those dicts).
     """
+
+    parked = ()
+    cycles = ()
 
 
 class ConcurrentUseError(RuntimeError):
@@ -71,6 +78,7 @@ class FdClosedError(OSError):
 
 
 cdef object _EBADF = __import__("errno").EBADF
+cdef tuple _KIND_NAMES = ("other", "sleep", "read", "write")   # by WAIT_* value
 
 # Every live hub, for tools that watch all of them (fasthub.monitor).
 _all_hubs = __import__("weakref").WeakSet()
@@ -85,6 +93,7 @@ def all_hubs():
 
 @cython.final
 @cython.freelist(512)
+@cython.trashcan(True)  # a WaitList chains its waiters: freeing a long chain must not recurse deeply
 cdef class Waiter:
     """A one-shot wake-up for one greenlet: get() parks it in the hub until switch() or throw().
 
@@ -143,6 +152,7 @@ cdef class Waiter:
         cdef Hub hub = self.hub
         cdef greenlet cur
         cdef object exc
+        cdef CancelHook hook = None
         if not self.done:
             cur = PyGreenlet_GetCurrent()
             if cur is hub:
@@ -151,13 +161,36 @@ cdef class Waiter:
                     "spawn() a green thread for blocking work")
             if self.greenlet is not None:
                 raise ConcurrentUseError("fasthub: this Waiter already has a greenlet waiting on it")
+            if hub.scoped:
+                # Some green thread of this hub is inside a cancel scope (one dict test otherwise):
+                # a cancelled or expired scope raises Cancelled here instead of parking.
+                hook = hub.scoped.get(cur)
+                if hook is not None:
+                    hook.before_park()
+                    hook.parked = self
             self.greenlet = cur
             hub.parked += 1
+            # Join the hub's line of parked waiters (O(1) both ways; what makes LoopExit and
+            # fasthub.stats() able to name every parked green thread without a registry per spawn).
+            self.park_next = hub._parked_head
+            if hub._parked_head is not None:
+                hub._parked_head.park_prev = self
+            hub._parked_head = self
             try:
                 PyGreenlet_Switch(<greenlet>hub, NULL, NULL)
             finally:
                 self.greenlet = None
                 hub.parked -= 1
+                if hook is not None:
+                    hook.parked = None
+                if self.park_prev is None:
+                    hub._parked_head = self.park_next
+                else:
+                    self.park_prev.park_next = self.park_next
+                if self.park_next is not None:
+                    self.park_next.park_prev = self.park_prev
+                self.park_prev = None
+                self.park_next = None
             if not self.done:
                 raise RuntimeError(
                     "fasthub: a greenlet parked in the hub was switched to directly; only the hub may "
@@ -167,6 +200,13 @@ cdef class Waiter:
             self.exc = None
             raise exc
         return self.value
+
+
+cdef class CancelHook:
+    """Base of a green thread's cancel-scope state (fasthub.core._cancel); not used directly."""
+
+    cdef int before_park(self) except -1:
+        return 0
 
 
 # --- fd listeners ------------------------------------------------------------------------------------
@@ -253,6 +293,7 @@ cdef class Hub(greenlet):
             self._close_fds()
             raise OSError(-rc, "fasthub: cannot watch the wake-up fd")
         self._fds = []
+        self.scoped = {}
         self.timers = TimerHeap()
         self._ready = []
         self._spare = []
@@ -375,6 +416,8 @@ cdef class Hub(greenlet):
                 f"a fasthub.Lock")
         w = Waiter.__new__(Waiter)
         w.hub = self
+        w.kind = WAIT_READ if direction == FH_READ else WAIT_WRITE
+        w.fd = fd
         if managed or not (slot.mask & direction):
             self._set_interest(fd, slot, slot.mask | direction)
         else:
@@ -659,6 +702,7 @@ cdef class Hub(greenlet):
         cdef int ms
         while not self._stopping:
             self.switch_count += 1
+            self.iterations += 1
             if self._threadsafe:
                 self._drain_threadsafe()
             if self._ready:
@@ -676,12 +720,56 @@ cdef class Hub(greenlet):
                     continue
             self._poll(fh_timeout_ms(timeout))
 
+    def parked_waiters(self):
+        """What each green thread parked in this hub waits on, as a list of tuples
+        ``(greenlet, kind, fd, on, woken)``: kind is 'sleep', 'read', 'write' or 'other'; fd is the fd
+        of a read/write wait (else -1); ``on`` the object waited on (a Lock, a Queue, a GreenThread
+        whose end it awaits ...) or None; ``woken`` is True for one already woken and about to
+        resume. Built without running Python code, so it is a consistent snapshot even when called
+        from another OS thread (for fasthub.stats() and deadlock reports)."""
+        cdef list out = []
+        cdef Waiter w = self._parked_head
+        while w is not None:
+            out.append((w.greenlet, _KIND_NAMES[w.kind],
+                        w.fd if w.kind == WAIT_READ or w.kind == WAIT_WRITE else -1, w.on, w.done))
+            w = w.park_next
+        return out
+
+    def counters(self):
+        """The hub's figures for fasthub.stats(), as a dict: iterations, switches, ready (queue
+        depth), timers, fd_waiters, parked, in_poll, running (the greenlet it last resumed), and
+        ready_callables (what the ready queue will call that is not a wake-up: e.g. green threads
+        about to start)."""
+        cdef list ready = self._ready
+        cdef Py_ssize_t i
+        cdef list callables = []
+        for i in range(0, len(ready), 2):
+            if type(ready[i]) is not Waiter:
+                callables.append(ready[i])
+        return {
+            "iterations": self.iterations, "switches": self.switch_count,
+            "ready": self.ready_count, "timers": len(self.timers), "fd_waiters": self._fd_refs,
+            "parked": self.parked, "in_poll": self.in_poll, "running": self.running,
+            "ready_callables": callables,
+        }
+
     def _deadlock(self):
         parent = self.parent
+        try:
+            # Name who waits where, on what, and the wait-for cycle (read only now, from the line
+            # of parked waiters: nothing on the wait paths pays for it).
+            from fasthub.core import introspect
+            entries = introspect.parked(self)
+            cycles = introspect.wait_for_cycles(entries)
+            detail = introspect.deadlock_report(self, entries, cycles)
+        except Exception as e:  # the report must not hide the deadlock itself
+            entries, cycles, detail = [], [], f"(the parked green threads could not be listed: {e!r})"
         err = LoopExit(
             f"fasthub: this operation would block forever: nothing can wake it (no timer, no fd, no "
             f"callback and no other thread is pending in the hub); {self.parked} green thread(s) are "
-            f"parked in total, waiting on something only a green thread could set")
+            f"parked in total, waiting on something only a green thread could set.\n{detail}")
+        err.parked = entries
+        err.cycles = cycles
         PyGreenlet_Throw(<greenlet>parent, LoopExit, err, None)
 
     def __repr__(self):
@@ -737,12 +825,29 @@ cdef class _HubHolder:
 cdef object _thread_hubs = _os_thread_local()
 
 
+# The hub get_hub() found last and its thread: every wait looks the hub up, and a thread-local
+# lookup costs more than the rest of a Waiter's set-up. Valid while that thread asks and the hub is
+# open (a thread's hub is destroyed when the thread ends, so a recycled thread ident cannot match);
+# set_hub() and _drop_hub() forget it. Read and written only by C code holding the GIL: consistent
+# across OS threads.
+cdef Hub _last_hub = None
+cdef unsigned long _last_ident = 0
+
+
 cpdef Hub get_hub():
     """The hub of the calling OS thread, created on first use."""
+    global _last_hub, _last_ident
     cdef _HubHolder holder
+    cdef Hub hub = _last_hub
+    cdef unsigned long ident = PyThread_get_thread_ident()
+    if hub is not None and _last_ident == ident and not hub.closed:
+        return hub
     try:
         holder = _thread_hubs.holder
-        return holder.hub
+        hub = holder.hub
+        _last_hub = hub
+        _last_ident = ident
+        return hub
     except AttributeError:
         pass
     cdef greenlet root = PyGreenlet_GetCurrent()
@@ -758,6 +863,8 @@ cpdef Hub get_hub():
 
 def set_hub(Hub hub):
     """Install ``hub`` as the calling thread's hub (for tests and for choosing a backend)."""
+    global _last_hub
+    _last_hub = None
     cdef _HubHolder holder = _HubHolder.__new__(_HubHolder)
     cdef greenlet root = PyGreenlet_GetCurrent()
     while root.parent is not None:
@@ -769,6 +876,8 @@ def set_hub(Hub hub):
 
 def _drop_hub():
     """Destroy the calling thread's hub, if it has one (used after fork and by tests)."""
+    global _last_hub
+    _last_hub = None
     try:
         holder = _thread_hubs.holder
     except AttributeError:
@@ -789,6 +898,7 @@ cpdef sleep(double seconds=0):
     cdef Waiter w = Waiter.__new__(Waiter)
     cdef Timer t = None
     w.hub = hub
+    w.kind = WAIT_SLEEP
     if seconds <= 0:
         hub._schedule(w, None)
         w.get()

@@ -5,13 +5,17 @@ import json
 import os
 import sys
 
+from fasthub import monitor
+from fasthub.demo.figures import stats_response
 from fasthub.web.websocket import ConnectionClosed, WebSocketWSGI
 from fasthub.web.wsgi import WSGIServer
 
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>fasthub chat</title>
 <style>
- body { font-family: sans-serif; max-width: 40em; margin: 2em auto; }
+ body { font-family: sans-serif; max-width: 62em; margin: 2em auto; }
+ main { display: flex; gap: 2em; } #chat { flex: 1; min-width: 0; }
+ #figures { width: 20em; font-size: 90%; } #figures td { padding: 0 .4em; } .num { text-align: right; }
  #log { border: 1px solid #ccc; height: 20em; overflow-y: auto; padding: .5em; }
  #log p { margin: .2em 0; } .sys { color: #888; }
  form { display: flex; gap: .5em; margin-top: .5em; } #text { flex: 1; }
@@ -20,9 +24,14 @@ PAGE = """<!doctype html>
 <h1>fasthub chat</h1>
 <p>Open this page in several tabs: every message goes to everyone, through one green thread per
 connection.</p>
+<main><div id="chat">
 <div id="log"></div>
 <form id="form"><input id="name" size="10" placeholder="name">
 <input id="text" autocomplete="off" placeholder="say something"><button>Send</button></form>
+</div>
+<div id="figures"><h3>Inside the server</h3><div id="stats">loading...</div>
+<p class="sys">The same figures as <code>python -m fasthub top PID</code>, updated every second.</p>
+</div></main>
 <script>
 const log = document.getElementById("log");
 function show(text, cls) {
@@ -39,6 +48,36 @@ ws.onmessage = (ev) => {
   const m = JSON.parse(ev.data);
   show(m.name ? m.name + ": " + m.text : m.text, m.name ? "" : "sys");
 };
+let previous = null;
+function esc(t) { const d = document.createElement("div"); d.textContent = t; return d.innerHTML; }
+async function refresh() {
+  try {
+    const f = await (await fetch("/stats")).json();
+    let html = "<table><tr><td>connections</td><td class=num>" + f.connections + "</td></tr>";
+    for (const h of f.hubs) {
+      const g = h.green_threads;
+      let rate = "";
+      if (previous) {
+        const p = previous.hubs.find((x) => x.thread === h.thread);
+        if (p) rate = " (" + Math.round((h.iterations - p.iterations) / (f.time - previous.time)) + "/s)";
+      }
+      html += "<tr><th colspan=2>hub of " + esc(h.thread) + "</th></tr>" +
+        "<tr><td>iterations</td><td class=num>" + h.iterations + rate + "</td></tr>" +
+        "<tr><td>green threads</td><td class=num>" + g.total + "</td></tr>" +
+        ["running", "ready", "parked", "pending"].map((s) =>
+          "<tr><td>&nbsp; " + s + "</td><td class=num>" + g[s] + "</td></tr>").join("");
+    }
+    html += "</table><h4>Stalls</h4>";
+    if (!f.monitor.active) html += "<p class=sys>monitor off</p>";
+    else if (!f.stalls.length) html += "<p class=sys>none longer than " + f.monitor.threshold + " s</p>";
+    else html += f.stalls.map((s) => "<p>" + s.longest.toFixed(3) + " s x" + s.count + " " +
+                                     esc(s.location) + "</p>").join("");
+    document.getElementById("stats").innerHTML = html;
+    previous = f;
+  } catch (e) { document.getElementById("stats").textContent = "figures unavailable"; }
+}
+refresh();
+setInterval(refresh, 1000);
 document.getElementById("form").onsubmit = (ev) => {
   ev.preventDefault();
   const text = document.getElementById("text");
@@ -85,7 +124,8 @@ class ChatRoom:
 
 
 def make_app(room=None):
-    """The demo's WSGI application: '/' is the page, '/ws' the chat WebSocket."""
+    """The demo's WSGI application: '/' is the page, '/ws' the chat WebSocket, '/stats' the live
+    figures (see fasthub.demo.figures; set ``app.server`` to count its connections)."""
     room = room if room is not None else ChatRoom()
     ws_app = WebSocketWSGI(room.handle, max_frame_length=64 * 1024)
     page = PAGE.encode("utf-8")
@@ -94,6 +134,8 @@ def make_app(room=None):
         path = environ["PATH_INFO"]
         if path == "/ws":
             return ws_app(environ, start_response)
+        if path == "/stats":
+            return stats_response(app.server, start_response)
         if path == "/":
             start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"),
                                       ("Cache-Control", "no-store")])
@@ -101,6 +143,7 @@ def make_app(room=None):
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"not found\n"]
     app.room = room
+    app.server = None
     return app
 
 
@@ -110,7 +153,11 @@ def main(argv=None):
     p.add_argument("--host", default=os.environ.get("FASTHUB_DEMO_HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("FASTHUB_DEMO_PORT", "8000")))
     args = p.parse_args(argv)
-    server = WSGIServer((args.host, args.port), make_app(), log=sys.stderr)
+    if monitor.active() is None:
+        monitor.start(threshold=0.1)   # so the page and `top` have stall figures
+    app = make_app()
+    server = WSGIServer((args.host, args.port), app, log=sys.stderr)
+    app.server = server
     server.start()
     host, port = server.address[:2]
     print(f"fasthub chat demo: open http://{host}:{port}/ in two browser tabs (Ctrl-C to stop)",

@@ -11,8 +11,9 @@ Design notes:
   tries the real lock; if it is held, it parks on a Waiter until ``release`` hands it a wake-up,
   then tries again. Waiters are woken cross-thread safely, so a green lock may be shared with real
   OS threads (a tpool worker, a logging handler) and waiting in such a thread parks in that
-  thread's own hub. During interpreter teardown, when greenlets can no longer switch, a blocking
-  acquire falls back to blocking on the real lock.
+  thread's own hub. While the interpreter finalizes, greenlets can no longer switch and no other
+  thread runs, so nothing could release a held lock or end a green thread: a finalizer's (``__del__``)
+  acquire that would wait gives up (returns False) and a join returns at once, as fasthub.locks does.
 - Identity: ``get_ident()`` is ``id()`` of the running GreenThread (or raw greenlet); in the root
   greenlet of an OS thread it is the OS thread's own ident, so ``threading.main_thread()`` and threads
   started before patching keep their identity.
@@ -96,8 +97,8 @@ def _park(lock, timeout):
     try:
         hub = get_hub()
         _raw_getcurrent()
-    except Exception:  # interpreter teardown: greenlets are gone, block the OS thread instead
-        return lock._lock.acquire(True, timeout)
+    except Exception:  # interpreter finalization: waiting could only time out or hang (see top)
+        return lock._lock.acquire(False)
     real = lock._lock
     waiters = lock._waiters
     deadline = None if timeout < 0 else hub.now() + timeout
@@ -599,6 +600,10 @@ class _ThreadHandle313:
             return
         if self._ident is not None and self._ident == get_ident():
             raise RuntimeError("Cannot join current thread")
+        try:
+            _raw_getcurrent()
+        except RuntimeError:   # interpreter finalization: the thread can never end now (see top)
+            return
         hub = get_hub()
         w = Waiter(hub)
         self._waiters.append(w)

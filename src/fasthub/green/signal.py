@@ -102,6 +102,19 @@ def _after_patch():
         pass
 
 
+def _after_unpatch():
+    # fasthub.unpatch(): Python's default SIGINT handler goes back in front (the other handlers set
+    # while patched stay behind their dispatcher until set again: see fasthub.patcher).
+    global _route_sigint
+    _route_sigint = False
+    try:
+        current = _real_getsignal(_std.SIGINT)
+        if isinstance(current, _Dispatcher) and current.handler is _std.default_int_handler:
+            _real_signal(_std.SIGINT, _std.default_int_handler)
+    except ValueError:  # not the main thread: signals cannot be set from here
+        pass
+
+
 def _unwrap(handler):
     return handler.handler if isinstance(handler, _Dispatcher) else handler
 

@@ -18,7 +18,7 @@ import importlib.util
 import sys
 import threading
 
-__all__ = ["patch_drivers", "DRIVERS"]
+__all__ = ["patch_drivers", "unpatch_drivers", "DRIVERS"]
 
 #: Top-level driver module -> the fasthub module whose ``patch()`` makes it green.
 DRIVERS = {
@@ -53,6 +53,20 @@ def patch_drivers():
                 _pending.add(name)
                 if _hook not in sys.meta_path:
                     sys.meta_path.insert(0, _hook)
+
+
+def unpatch_drivers():
+    """Undo patch_drivers(): drivers not imported yet are no longer patched on import, and each
+    imported driver's green wait is taken out (``fasthub.unpatch()`` calls it). Returns None."""
+    with _lock:
+        _pending.clear()
+        if _hook in sys.meta_path:
+            sys.meta_path.remove(_hook)
+    for name in DRIVERS:
+        if name in sys.modules:
+            module = sys.modules.get(DRIVERS[name])
+            if module is not None:
+                module.unpatch()
 
 
 class _AfterExec:

@@ -19,7 +19,8 @@ from collections import deque
 from contextlib import contextmanager
 
 from fasthub.core._greenthread import spawn_after
-from fasthub.core._hub import Waiter, get_hub
+from fasthub.core._hub import monotonic
+from fasthub.core._waitlist import ParkTimeout, WaitList
 
 __all__ = ["ConnectionPool", "PoolTimeout", "PoolClosed"]
 
@@ -30,6 +31,9 @@ class PoolTimeout(TimeoutError):
 
 class PoolClosed(RuntimeError):
     """The pool was closed; it hands out no more connections."""
+
+
+_CLOSED = object()   # the wake-up close() gives the green threads waiting in get()
 
 
 class _Entry:
@@ -100,7 +104,8 @@ class ConnectionPool:
         self._idle = deque()          # _Entry, most recently returned on the right
         self._busy = {}               # id(conn) -> _Entry for checked-out connections
         self._opening = 0             # connections being opened right now (count against max_size)
-        self._waiters = deque()       # Waiters of green threads blocked in get()
+        self._waiters = WaitList()    # green threads blocked in get()
+        self._handing = 0             # connections put() handed to a waiter that has not run yet
         self._reaper = None
         self._closed = False
         for _ in range(min_size):
@@ -115,8 +120,8 @@ class ConnectionPool:
 
     @property
     def size(self):
-        """Connections that exist now: idle + checked out + being opened."""
-        return len(self._idle) + len(self._busy) + self._opening
+        """Connections that exist now: idle + checked out + being opened + handed to a waiter."""
+        return len(self._idle) + len(self._busy) + self._opening + self._handing
 
     @property
     def closed(self):
@@ -145,7 +150,7 @@ class ConnectionPool:
         """
         if timeout is None:
             timeout = self.timeout
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = None if timeout is None else monotonic() + timeout
         while True:
             if self._closed:
                 raise PoolClosed("fasthub.pool.ConnectionPool is closed")
@@ -195,26 +200,29 @@ class ConnectionPool:
             return False
 
     def _wait(self, deadline, timeout):
-        # Park until put() hands us a connection (returns it), a slot frees up (returns None), the
-        # deadline passes (PoolTimeout) or the pool closes (PoolClosed).
-        hub = get_hub()
-        w = Waiter()
-        self._waiters.append(w)
-        timer = None
-        if deadline is not None:
-            timer = hub.timers.schedule(deadline, w, (PoolTimeout(
+        # Park until put() hands us a connection (returns its entry), a slot frees up (returns None),
+        # the deadline passes (PoolTimeout) or the pool closes (PoolClosed).
+        try:
+            woken = self._waiters.park(deadline, None, self._give_back, False, self)
+        except ParkTimeout:
+            raise PoolTimeout(
                 f"fasthub.pool.ConnectionPool: no connection became free within {timeout} s "
                 f"(all max_size={self.max_size} in use); raise max_size or give connections back "
-                f"sooner (use `with pool.connection() as conn:`)"),))
-        try:
-            return w.get()
-        finally:
-            if timer is not None:
-                timer.cancel()
-            try:
-                self._waiters.remove(w)
-            except ValueError:
-                pass
+                f"sooner (use `with pool.connection() as conn:`)") from None
+        if woken is _CLOSED:
+            raise PoolClosed("fasthub.pool.ConnectionPool was closed while waiting")
+        if woken is not None:
+            self._handing -= 1
+        return woken
+
+    def _give_back(self, woken):
+        # A waiter killed after it was woken (the WaitList's pass_on): the connection it was handed
+        # goes to the next waiter or back to idle; a freed slot goes to the next waiter.
+        if woken is None:
+            self._wake_one()
+        else:
+            self._handing -= 1
+            self._hand_over(woken)
 
     def _open(self):
         conn = self._connect(*self._args, **self._kwargs)
@@ -244,17 +252,21 @@ class ConnectionPool:
             self._discard(conn)
             return
         entry.returned = now
-        # Hand the connection straight to the longest waiter (no barging); skip waiters that timed
-        # out but have not run yet (their Waiter is already fired).
-        while self._waiters:
-            w = self._waiters.popleft()
-            if not w.ready:
-                w.switch(entry)
-                return
-        self._idle.append(entry)
-        self._schedule_reap()
+        self._hand_over(entry)
 
     putconn = put   # psycopg_pool's name
+
+    def _hand_over(self, entry):
+        # Straight to the longest waiter (no barging), else idle. The waiter runs later: until then
+        # the entry counts in _handing against max_size, or a get() in between would open a
+        # connection beyond max_size.
+        if self._closed:
+            self._close_conn(entry.conn)
+        elif self._waiters.unpark_one(entry):
+            self._handing += 1
+        else:
+            self._idle.append(entry)
+            self._schedule_reap()
 
     def _discard(self, conn):
         self._close_conn(conn)
@@ -262,11 +274,7 @@ class ConnectionPool:
 
     def _wake_one(self):
         # A slot freed up: let one waiter open a new connection.
-        while self._waiters:
-            w = self._waiters.popleft()
-            if not w.ready:
-                w.switch(None)
-                return
+        self._waiters.unpark_one(None)
 
     @staticmethod
     def _close_conn(conn):
@@ -351,10 +359,7 @@ class ConnectionPool:
         idle, self._idle = self._idle, deque()
         for entry in idle:
             self._close_conn(entry.conn)
-        waiters, self._waiters = self._waiters, deque()
-        for w in waiters:
-            if not w.ready:
-                w.throw(PoolClosed("fasthub.pool.ConnectionPool was closed while waiting"))
+        self._waiters.unpark_all(_CLOSED)
 
     def __enter__(self):
         return self

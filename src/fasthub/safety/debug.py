@@ -25,6 +25,7 @@ import time
 import warnings
 
 from fasthub.core._hub import all_hubs
+from fasthub.sync import locks
 
 __all__ = ["BlockingCallWarning", "enable", "disable", "enabled"]
 
@@ -107,8 +108,11 @@ def _profile(frame, event, arg):
 
 
 def enable():
-    """Start warning about original blocking calls (this thread and threads started later)."""
+    """Start warning about original blocking calls (this thread and threads started later), and
+    record where locks are taken, for deadlock reports."""
     global _enabled
+    if not _enabled:
+        locks.track_sites(True)
     _enabled = True
     sys.setprofile(_profile)
     threading.setprofile(_profile)
@@ -117,6 +121,8 @@ def enable():
 def disable():
     """Stop warning; forget which call sites were already reported."""
     global _enabled
+    if _enabled:
+        locks.track_sites(False)
     _enabled = False
     sys.setprofile(None)
     threading.setprofile(None)

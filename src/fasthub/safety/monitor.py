@@ -17,6 +17,16 @@ comes on time, naming that C call.
 
 The cost on the hub is nothing beyond the counter it keeps anyway; the monitor thread wakes every
 ``threshold / 4`` seconds and reads two fields per hub.
+
+Partial deadlocks. A deadlock among some green threads while others keep the hub busy never reaches
+LoopExit (the hub still has work). Every ``threshold`` seconds the monitor also reads each hub's line
+of parked waiters and follows "waits on a Lock held by ..." / "joins ..." edges between them (no
+frames are read for that: a few microseconds per green thread parked on a lock or a join, a type
+lookup for each of the others). A cycle that is still there one threshold later is reported once:
+a warning on the ``fasthub.monitor`` logger naming each green thread of the cycle, where it waits,
+on what, and who holds that (or ``on_deadlock(report)``), and ``deadlocks()`` lists the reports.
+While it runs, locks record where they are taken (fasthub.sync.locks.track_sites), so reports (and
+LoopExit's) say that too.
 """
 
 import ctypes
@@ -28,10 +38,13 @@ import traceback
 from _thread import allocate_lock as _os_lock, start_new_thread as _os_start_thread
 from time import monotonic as _monotonic, sleep as _os_sleep
 
+from fasthub.core import introspect
 from fasthub.core._hub import all_hubs, register_internal_thread, unregister_internal_thread
+from fasthub.sync import locks
 from _thread import get_ident as _os_get_ident
 
-__all__ = ["BlockingTimeout", "BlockReport", "Monitor", "start", "stop", "report", "active"]
+__all__ = ["BlockingTimeout", "BlockReport", "DeadlockReport", "Monitor", "start", "stop", "report",
+           "deadlocks", "active"]
 
 log = logging.getLogger("fasthub.monitor")
 
@@ -79,6 +92,30 @@ class BlockReport:
                 f"longest={self.longest:.3f}s>")
 
 
+class DeadlockReport:
+    """A wait-for cycle among green threads that lasted at least the monitor's threshold."""
+
+    __slots__ = ("cycle", "text", "first_seen", "reported_at")
+
+    def __init__(self, cycle, text, first_seen):
+        self.cycle = cycle            # one dict per green thread (see fasthub.core.introspect.parked)
+        self.text = text              # the cycle in words, one line per green thread
+        self.first_seen = first_seen
+        self.reported_at = _monotonic()
+
+    def message(self):
+        return (f"fasthub.monitor: partial deadlock for {self.reported_at - self.first_seen:.3f} s+ "
+                f"(other green threads may still run):\n{self.text}")
+
+    def as_dict(self):
+        """The report as plain data (for JSON)."""
+        return {"text": self.text, "green_threads": [e["label"] for e in self.cycle],
+                "first_seen": self.first_seen, "reported_at": self.reported_at}
+
+    def __repr__(self):
+        return f"<DeadlockReport {' -> '.join(e['label'] for e in self.cycle)}>"
+
+
 class _HubState:
     __slots__ = ("count", "since", "report", "raised")
 
@@ -92,14 +129,21 @@ class _HubState:
 class Monitor:
     """A watchdog OS thread over every hub of the process; see the module docstring."""
 
-    def __init__(self, threshold=0.1, action="log", interval=None):
+    def __init__(self, threshold=0.1, action="log", interval=None, deadlocks=True, on_deadlock=None):
         if threshold <= 0:
             raise ValueError("fasthub.monitor: threshold must be a positive number of seconds")
         if not (action in ("log", "raise") or callable(action)):
             raise ValueError("fasthub.monitor: action must be 'log', 'raise' or a callable(report)")
+        if on_deadlock is not None and not callable(on_deadlock):
+            raise ValueError("fasthub.monitor: on_deadlock must be None or a callable(report)")
         self.threshold = float(threshold)
         self.action = action
         self.interval = interval if interval is not None else max(0.002, self.threshold / 4)
+        self.deadlocks = deadlocks
+        self.on_deadlock = on_deadlock
+        self.deadlock_reports = []
+        self._suspects = {}        # cycle key -> first seen (monotonic)
+        self._last_deadlock_check = 0.0
         self.reports = {}
         self._states = {}
         self._lock = _os_lock()
@@ -111,6 +155,8 @@ class Monitor:
         if self._running:
             return self
         self._running = True
+        if self.deadlocks:
+            locks.track_sites(True)   # so a deadlock report says where each lock was taken
         self._stopped.acquire()
         _os_start_thread(self._run, ())
         return self
@@ -120,6 +166,8 @@ class Monitor:
         if not self._running:
             return
         self._running = False
+        if self.deadlocks:
+            locks.track_sites(False)
         self._stopped.acquire()
         self._stopped.release()
 
@@ -134,6 +182,12 @@ class Monitor:
                         self._check(hub)
                     except Exception:  # the watchdog must survive anything it observes
                         log.exception("fasthub.monitor: error while checking %r", hub)
+                if self.deadlocks and _monotonic() - self._last_deadlock_check >= self.threshold:
+                    self._last_deadlock_check = _monotonic()
+                    try:
+                        self._check_deadlocks()
+                    except Exception:
+                        log.exception("fasthub.monitor: error while looking for deadlocks")
         finally:
             unregister_internal_thread(ident)
             self._stopped.release()
@@ -179,7 +233,7 @@ class Monitor:
             if report is None:
                 call, note = describe_call(frame)
                 stack = "".join(traceback.format_stack(frame))
-                report = BlockReport(location, call, note, _greenlet_name(hub.running), stack)
+                report = BlockReport(location, call, note, introspect.label(hub.running), stack)
                 self.reports[location] = report
             report.count += 1
         return report
@@ -198,21 +252,44 @@ class Monitor:
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(
                     ctypes.c_ulong(hub.thread_ident), ctypes.py_object(BlockingTimeout))
 
+    def _check_deadlocks(self):
+        # Cheap pass: only the waits on something held (locks, joins), over every hub together (a
+        # Lock may be shared by green threads of several OS threads); no frame is read.
+        entries = introspect.holding_edges(all_hubs())
+        now = _monotonic()
+        seen = {}
+        for cycle in introspect.wait_for_cycles(entries):
+            key = frozenset((id(e["greenlet"]), id(e["on"])) for e in cycle)
+            seen[key] = self._suspects.get(key, now)
+            first = seen[key]
+            if first is not None and now - first >= self.threshold:
+                seen[key] = None   # reported: not again while this cycle lasts
+                self._report_deadlock(cycle, first)
+        self._suspects = seen
+
+    def _report_deadlock(self, cycle, first_seen):
+        # Details (frames, names) only now, for the green threads of the cycle.
+        greenlets = {id(e["greenlet"]) for e in cycle}
+        detailed = {}
+        for hub in all_hubs():
+            for e in introspect.parked(hub):
+                if id(e["greenlet"]) in greenlets:
+                    detailed[id(e["greenlet"])] = e
+        cycle = [detailed.get(id(e["greenlet"])) for e in cycle]
+        if None in cycle:
+            return   # it resolved meanwhile
+        report = DeadlockReport(cycle, introspect.format_cycle(cycle), first_seen)
+        with self._lock:
+            self.deadlock_reports.append(report)
+        if self.on_deadlock is not None:
+            self.on_deadlock(report)
+        else:
+            log.warning(report.message())
+
     def summary(self):
         """Every place that blocked, worst first (see report())."""
         with self._lock:
             return sorted(self.reports.values(), key=lambda r: (r.longest, r.count), reverse=True)
-
-
-def _greenlet_name(g):
-    if g is None:
-        return "the hub itself (a callback)"
-    task = getattr(g, "task", None)
-    if task is not None:
-        return f"green thread {task.name or task!r}"
-    if getattr(g, "parent", 0) is None:
-        return "the main greenlet"
-    return f"greenlet {g!r}"
 
 
 def describe_call(frame):
@@ -305,17 +382,19 @@ def _classify(obj):
 _monitor = None
 
 
-def start(threshold=0.1, action="log", interval=None):
+def start(threshold=0.1, action="log", interval=None, deadlocks=True, on_deadlock=None):
     """Start watching every hub: report a green thread that holds one for more than ``threshold`` s.
 
     ``action``: ``'log'`` (default; a warning on the ``fasthub.monitor`` logger, once per place),
     ``'raise'`` (also raise BlockingTimeout in the runaway code; see the module docstring for what
-    cannot be interrupted), or a callable receiving the BlockReport. Replaces a running monitor.
-    Also started by the environment: FASTHUB_MONITOR=<seconds> (and FASTHUB_MONITOR_ACTION=raise).
+    cannot be interrupted), or a callable receiving the BlockReport. ``deadlocks``: also report a
+    wait-for cycle among green threads that lasts ``threshold`` s (a warning, or
+    ``on_deadlock(DeadlockReport)``). Replaces a running monitor. Also started by the environment:
+    FASTHUB_MONITOR=<seconds> (and FASTHUB_MONITOR_ACTION=raise).
     """
     global _monitor
     stop()
-    _monitor = Monitor(threshold, action, interval).start()
+    _monitor = Monitor(threshold, action, interval, deadlocks, on_deadlock).start()
     return _monitor
 
 
@@ -335,6 +414,14 @@ def active():
 def report():
     """Every place that blocked a hub since start(), worst first, as BlockReport objects."""
     return _monitor.summary() if _monitor is not None else []
+
+
+def deadlocks():
+    """The partial deadlocks reported since start(), oldest first, as DeadlockReport objects."""
+    if _monitor is None:
+        return []
+    with _monitor._lock:
+        return list(_monitor.deadlock_reports)
 
 
 def _start_from_environment():

@@ -1,11 +1,10 @@
 """Event (threading.Event for green threads) and AsyncResult (a one-shot result).
 
-Both keep their waiters in a deque of one-shot Waiters. Thread-safety without a mutex: the only shared
-state is a flag and the deque, and every change to the deque is one call to a C method (append,
-popleft, remove), which runs atomically under the GIL. A waiter appends itself and then re-reads the
-flag; set() writes the flag and then empties the deque. Whatever the interleaving between two OS
-threads, one of the two sees the other, so no wake-up is lost. Waiter.switch() from another OS thread
-hands the wake-up to the waiter's own hub.
+Both park their waiters in a WaitList (fasthub.core._waitlist), which handles timeouts, kills and OS
+threads. Thread-safety without a mutex: the only shared state is a flag and the wait list. A waiter
+joins the list and then re-reads the flag (park's ``ready``); set() writes the flag and then wakes
+the list. Whatever the interleaving between two OS threads, one of the two sees the other, so no
+wake-up is lost.
 
 eventlet users: ``eventlet.event.Event`` is a one-shot result, which is ``AsyncResult`` here:
 ``send(v)`` -> ``set(v)`` (``send`` also works), ``send_exception(e)`` -> ``set_exception(e)`` (also
@@ -14,125 +13,33 @@ works), ``wait()`` (returns the value or raises) -> ``get()``, ``ready()``, ``re
 flag (gevent's ``Event``).
 """
 
-from collections import deque
-
-import greenlet as _greenlet_mod
-
-from fasthub.core._hub import Waiter, get_hub, monotonic
+from fasthub.core._hub import monotonic
+from fasthub.core._waitlist import ParkTimeout, WaitList
 from fasthub.sync.timeout import WaitTimeout
 
 __all__ = ["Event", "AsyncResult"]
 
 
-def _greenlet_unavailable():
-    """True while the interpreter finalizes: greenlet >= 3.5.1 then refuses getcurrent(), so no
-    green thread can park. Waits then give up (report "not set", raise Empty ...) instead of
-    crashing the finalizer (logging's weakref callbacks, __del__) that called them."""
-    try:
-        _greenlet_mod.getcurrent()
-    except RuntimeError:
-        return True
-    return False
-
-
-def _wake_all(waiters, value):
-    # Wake every waiter registered now. popleft() may race with another OS thread doing the same:
-    # then the deque empties under us and IndexError ends the loop.
-    try:
-        while waiters:
-            w = waiters.popleft()
-            try:
-                w.switch(value)
-            except RuntimeError:
-                pass  # its hub was destroyed (its OS thread ended): nobody left to wake
-    except IndexError:
-        pass
-
-
-def _discard(waiters, w):
-    try:
-        waiters.remove(w)
-    except ValueError:
-        pass  # already taken by a waker
-
-
-def _park(waiters, hub, timeout, flag_holder):
-    """Wait on a new Waiter registered in ``waiters``; True if woken, False on timeout.
-
-    ``flag_holder()`` is re-read after registering to close the race with a waker in another OS
-    thread (see the module docstring).
-    """
-    w = Waiter(hub)
-    waiters.append(w)
-    if flag_holder():
-        _discard(waiters, w)
-        return True
-    if timeout is None:
-        try:
-            w.get()
-        except BaseException as e:
-            _discard(waiters, w)
-            if isinstance(e, RuntimeError) and _greenlet_unavailable():
-                return flag_holder()
-            raise
-        return True
-    t = hub.timers.schedule(monotonic() + timeout, w, None)
-    try:
-        woken = w.get()
-    except BaseException as e:
-        t.cancel()
-        _discard(waiters, w)
-        if isinstance(e, RuntimeError) and _greenlet_unavailable():
-            return flag_holder()
-        raise
-    if woken is None:  # the timer fired first
-        _discard(waiters, w)
-        return False
-    t.cancel()
-    return True
-
-
-class Event:
-    """A flag green threads can wait for, with threading.Event's API.
-
-    ``wait()`` blocks the calling green thread until ``set()`` is called (from any green thread or OS
-    thread); ``clear()`` resets the flag.
-    """
+class _Flag:
+    """A flag green threads wait for: what Event and AsyncResult share."""
 
     __slots__ = ("_flag", "_waiters", "__weakref__")
 
     def __init__(self):
         self._flag = False
-        self._waiters = deque()
+        self._waiters = WaitList()
 
-    def is_set(self):
+    def _is_set(self):
         """True if the flag is set."""
         return self._flag
 
-    isSet = is_set
-    ready = is_set  # gevent's name
-
-    def set(self):
+    def _set_flag(self):
         """Set the flag and wake every green thread waiting for it. Never blocks."""
         self._flag = True
-        waiters = self._waiters
-        if waiters:
-            # _wake_all() inlined: set() is half of every hand-off between two green threads.
-            try:
-                while waiters:
-                    w = waiters.popleft()
-                    try:
-                        w.switch(True)
-                    except RuntimeError:
-                        pass  # its hub was destroyed (its OS thread ended)
-            except IndexError:
-                pass  # another OS thread emptied the deque under us
+        if self._waiters:
+            self._waiters.unpark_all(True)
 
-    def clear(self):
-        """Reset the flag; later wait() calls block until the next set()."""
-        self._flag = False
-
-    def wait(self, timeout=None):
+    def _wait_flag(self, timeout=None):
         """Block until the flag is set or ``timeout`` seconds pass.
 
         Returns True if the flag was set (or set() woke us), False on timeout. Exceptions thrown into
@@ -140,38 +47,43 @@ class Event:
         """
         if self._flag:
             return True
-        if timeout is not None and timeout <= 0:
+        if timeout is None:
+            deadline = None
+        elif timeout > 0:
+            deadline = monotonic() + timeout
+        else:
             return False
         try:
-            hub = get_hub()
-        except RuntimeError:
-            return self._flag  # interpreter shutdown: cannot wait (see _greenlet_unavailable)
-        if timeout is None:
-            # Inlined fast path of _park(): the common ping-pong case.
-            w = Waiter(hub)
-            waiters = self._waiters
-            waiters.append(w)
-            if self._flag:
-                _discard(waiters, w)
-                return True
-            try:
-                w.get()
-            except BaseException as e:
-                _discard(waiters, w)
-                if isinstance(e, RuntimeError) and _greenlet_unavailable():
-                    return self._flag  # interpreter shutdown
-                raise
-            return True
-        if _park(self._waiters, hub, timeout, self.is_set):
-            return True
-        return self._flag
+            self._waiters.park(deadline, self._is_set, None, False, self)
+        except ParkTimeout:
+            return self._flag  # timed out (or the interpreter is shutting down)
+        return True
+
+
+class Event(_Flag):
+    """A flag green threads can wait for, with threading.Event's API.
+
+    ``wait()`` blocks the calling green thread until ``set()`` is called (from any green thread or OS
+    thread); ``clear()`` resets the flag.
+    """
+
+    __slots__ = ()
+
+    is_set = isSet = _Flag._is_set
+    ready = is_set  # gevent's name
+    wait = _Flag._wait_flag
+    set = _Flag._set_flag
+
+    def clear(self):
+        """Reset the flag; later wait() calls block until the next set()."""
+        self._flag = False
 
     def __repr__(self):
         return (f"<fasthub.Event at {id(self):#x} {'set' if self._flag else 'unset'} "
                 f"waiters={len(self._waiters)}>")
 
 
-class AsyncResult:
+class AsyncResult(_Flag):
     """A one-shot result (value or exception) that green threads can wait for.
 
     ``set(value)`` or ``set_exception(exc)`` once (a second time raises RuntimeError unless
@@ -180,31 +92,28 @@ class AsyncResult:
     eventlet's Event names (send, send_exception, reset, has_exception, has_result, poll).
     """
 
-    __slots__ = ("_ready", "_value", "_exception", "_tb", "_waiters", "__weakref__")
+    __slots__ = ("_value", "_exception", "_tb")
 
     def __init__(self):
-        self._ready = False
+        _Flag.__init__(self)
         self._value = None
         self._exception = None
         self._tb = None
-        self._waiters = deque()
 
     # -- setting ------------------------------------------------------------------------------------
 
     def set(self, value=None):
         """Store ``value`` and wake every waiter. Raises RuntimeError if a result was already set."""
-        if self._ready:
+        if self._flag:
             raise RuntimeError("fasthub: this AsyncResult already has a result; call reset() "
                                "before setting it again")
         self._value = value
-        self._ready = True
-        if self._waiters:
-            _wake_all(self._waiters, True)
+        self._set_flag()
 
     def set_exception(self, exception, tb=None):
         """Store ``exception`` (class or instance) to be raised by get(), and wake every waiter.
         Raises RuntimeError if a result was already set."""
-        if self._ready:
+        if self._flag:
             raise RuntimeError("fasthub: this AsyncResult already has a result; call reset() "
                                "before setting it again")
         if isinstance(exception, type):
@@ -213,9 +122,7 @@ class AsyncResult:
             raise TypeError(f"fasthub: set_exception() needs an exception, not {exception!r}")
         self._exception = exception
         self._tb = tb if tb is not None else exception.__traceback__
-        self._ready = True
-        if self._waiters:
-            _wake_all(self._waiters, True)
+        self._set_flag()
 
     def send(self, result=None, exc=None):
         """eventlet's name: ``send(value)`` is set(value); ``send(exc=e)`` is set_exception(e)."""
@@ -240,20 +147,18 @@ class AsyncResult:
 
     def reset(self):
         """Forget the result so the AsyncResult can be set again (eventlet's reset())."""
-        self._ready = False
+        self._flag = False
         self._value = None
         self._exception = None
         self._tb = None
 
     # -- state --------------------------------------------------------------------------------------
 
-    def ready(self):
-        """True once a value or an exception was set."""
-        return self._ready
+    ready = _Flag._is_set  # True once a value or an exception was set
 
     def successful(self):
         """True if a value (not an exception) was set."""
-        return self._ready and self._exception is None
+        return self._flag and self._exception is None
 
     @property
     def value(self):
@@ -274,24 +179,15 @@ class AsyncResult:
 
     def has_exception(self):
         """eventlet: True if an exception was set."""
-        return self._ready and self._exception is not None
+        return self._flag and self._exception is not None
 
     def has_result(self):
         """eventlet: True if a value was set."""
-        return self._ready and self._exception is None
+        return self._flag and self._exception is None
 
     # -- waiting ------------------------------------------------------------------------------------
 
-    def _wait(self, timeout):
-        if self._ready:
-            return True
-        if timeout is not None and timeout <= 0:
-            return False
-        try:
-            hub = get_hub()
-        except RuntimeError:
-            return self._ready  # interpreter shutdown
-        return _park(self._waiters, hub, timeout, self.ready)
+    _wait = _Flag._wait_flag
 
     def get(self, block=True, timeout=None):
         """Return the value, or raise the exception, once set.
@@ -300,7 +196,7 @@ class AsyncResult:
         ``block=False`` it does not wait. Raises WaitTimeout (a TimeoutError and a fasthub.Timeout)
         if no result came in time.
         """
-        if not self._ready:
+        if not self._flag:
             if not block:
                 raise WaitTimeout("fasthub: the AsyncResult has no result yet")
             if not self._wait(timeout):
@@ -322,12 +218,12 @@ class AsyncResult:
 
     def poll(self, notready=None):
         """eventlet: the value (raising the exception) if ready, else ``notready``."""
-        if self._ready:
+        if self._flag:
             return self.get(block=False)
         return notready
 
     def __repr__(self):
-        if not self._ready:
+        if not self._flag:
             state = "unset"
         elif self._exception is not None:
             state = f"exception={self._exception!r}"

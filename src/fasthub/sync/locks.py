@@ -4,17 +4,18 @@ Fairness: a release() with waiters hands the permit straight to the longest-wait
 instead of putting it back for anyone to grab, so a green thread that releases and re-acquires in a
 loop cannot starve the others (FIFO order among waiters).
 
-Threads: green threads of different OS threads (each with its own hub) may share one lock. A wake-up
-for a waiter of another OS thread goes through that waiter's hub (Waiter.switch is thread-safe). The
-state itself is kept consistent with real ``_thread`` locks, captured at import, before any
-monkey-patching, and never held across a switch: Lock and RLock use one as their state (taking a free
-lock is a single atomic C call); Semaphore guards its count and waiter deque with one as a mutex.
+Waiting is the WaitList's job (fasthub.core._waitlist): a waiter taken off the line by a releaser owns
+the permit (for Lock: the lock, still locked, passes to it); one that leaves with an exception after
+that (a kill, a Timeout) passes the permit on through ``pass_on``, so no release is ever lost to a
+dead waiter. Timeouts and interpreter shutdown reach the primitives as ParkTimeout: acquire() then
+returns False.
 
-Who owns a permit. A waiter leaves the deque only when a releaser pops it, and popping it IS the
-grant (for Lock: the lock stays locked and passes to the waiter). So a waiter that wakes up for
-another reason (its timeout, a kill, a Timeout) checks whether it is still in the deque: if not, the
-permit is its own, and if it is leaving with an exception it passes the permit on. No release is ever
-lost to a dead waiter.
+Threads: green threads of different OS threads (each with its own hub) may share one lock. The state
+is kept consistent with real ``_thread`` locks, captured at import, before any monkey-patching, and
+never held across a switch: Lock and RLock use one as their state (taking a free lock is a single
+atomic C call); Semaphore guards its count with one as a mutex. A waiter re-checks the state once it
+is queued (park's ``ready``), so a release in another OS thread between its first try and its
+queueing is not missed.
 
 Interpreter shutdown: greenlet >= 3.5.1 makes ``greenlet.getcurrent()`` raise RuntimeError while the
 interpreter finalizes, and finalizers (logging's weakref callbacks) still take locks. Then a lock that
@@ -22,24 +23,43 @@ would have to wait gives up instead (acquire() returns False) and RLock treats t
 so shutdown never crashes or hangs in a lock.
 """
 
-from collections import deque
+import sys
 from _thread import allocate_lock as _os_lock
 from threading import TIMEOUT_MAX
 
+from greenlet import getcurrent as _raw_current
+
 from fasthub.core._greenthread import getcurrent
-from fasthub.core._hub import Waiter, get_hub, monotonic
-from fasthub.sync.event import _greenlet_unavailable
+from fasthub.core._hub import monotonic
+from fasthub.core._waitlist import ParkTimeout, WaitList
 
-__all__ = ["Semaphore", "BoundedSemaphore", "Lock", "RLock", "Condition"]
+__all__ = ["Semaphore", "BoundedSemaphore", "Lock", "RLock", "Condition", "track_sites"]
 
 
-def _remove(waiters, w):
-    """Remove ``w`` from ``waiters``; False if it was no longer there (a waker took it)."""
-    try:
-        waiters.remove(w)
-    except ValueError:
-        return False
-    return True
+def _deadline(timeout):
+    return None if timeout is None else monotonic() + timeout
+
+
+# Deadlock reports name the greenlet holding a Lock, recorded on every acquire (greenlet's
+# getcurrent() and a store: callgrind, 3,059 -> 3,529 instructions per uncontended acquire/release
+# pair on 3.11), and, while sites are tracked, where it took it (a frame lookup more per acquire, so
+# only while someone asked: the monitor, FASTHUB_DEBUG).
+_sites = 0
+
+
+def track_sites(on):
+    """Record (True) or stop recording (False) where each Lock and RLock is acquired, for deadlock
+    reports ("held by X, taken at file:line"). Calls nest: recording goes on until every True has
+    been matched by a False. fasthub.monitor.start() and FASTHUB_DEBUG=1 turn it on."""
+    global _sites
+    _sites = max(0, _sites + (1 if on else -1))
+
+
+def _caller_site():
+    # (file, line, function) of the code that called acquire() (or entered the `with`).
+    f = sys._getframe(2)
+    code = f.f_code
+    return code.co_filename, f.f_lineno, code.co_name
 
 
 class Semaphore:
@@ -56,7 +76,7 @@ class Semaphore:
         if value < 0:
             raise ValueError("semaphore initial value must be >= 0")
         self._value = value
-        self._waiters = deque()
+        self._waiters = WaitList()
         self._mutex = _os_lock()
 
     # -- acquiring ----------------------------------------------------------------------------------
@@ -67,83 +87,48 @@ class Semaphore:
         ``blocking=False``). Exceptions thrown into the waiting green thread propagate."""
         if not blocking and timeout is not None:
             raise ValueError("can't specify timeout for non-blocking acquire")
-        m = self._mutex
-        m.acquire()
+        if self._take():
+            return True
+        if not blocking or (timeout is not None and timeout <= 0):
+            return False
         try:
-            if self._value > 0 and not self._waiters:
-                self._value -= 1
-                return True
-        finally:
-            m.release()
-        if not blocking:
-            return False
-        if timeout is not None and timeout <= 0:
-            return False
-        return self._wait(timeout)
+            self._waiters.park(_deadline(timeout), self._take, self._give_back, False, self)
+        except ParkTimeout:
+            return False  # timed out (or the interpreter is shutting down)
+        return True
 
     __enter__ = acquire
 
-    def _wait(self, timeout):
-        # Slow path: queue a Waiter and park until a release grants us the permit (or timeout).
-        try:
-            hub = get_hub()
-        except RuntimeError:
-            return False  # interpreter shutdown: cannot wait (see the module docstring)
-        w = Waiter(hub)
+    def _take(self):
+        # Take a free permit. Free permits and waiters never coexist (a release with waiters hands
+        # its permit over), so this cannot jump the line.
         m = self._mutex
         m.acquire()
         try:
-            if self._value > 0 and not self._waiters:
+            if self._value > 0:
                 self._value -= 1
                 return True
-            self._waiters.append(w)
-        finally:
-            m.release()
-        t = None if timeout is None else hub.timers.schedule(monotonic() + timeout, w, None)
-        try:
-            granted = w.get()
-        except BaseException as e:
-            if t is not None:
-                t.cancel()
-            self._abandon(w)
-            if isinstance(e, RuntimeError) and _greenlet_unavailable():
-                return False
-            raise
-        if granted:
-            if t is not None:
-                t.cancel()
-            return True
-        # The timer fired. A releaser in another OS thread may have granted us the permit meanwhile:
-        # if we are no longer queued, the permit is ours.
-        m.acquire()
-        try:
-            return not _remove(self._waiters, w)
+            return False
         finally:
             m.release()
 
-    def _abandon(self, w):
-        # Leaving with an exception: unqueue, or pass on a permit granted to us in the meantime.
+    def _give_back(self, _wakeup=None):
+        # A waiter leaves with a permit it was handed (pass_on): release it as it was.
         m = self._mutex
         m.acquire()
         try:
-            if not _remove(self._waiters, w):
-                self._release_locked()
+            self._release_locked(1)
         finally:
             m.release()
 
     # -- releasing ----------------------------------------------------------------------------------
 
-    def _release_locked(self):
-        # Hand the permit to the first waiter still alive, else put it back. Mutex held.
+    def _release_locked(self, n):
+        # Hand each permit to the longest waiter, else put it back. Mutex held.
         waiters = self._waiters
-        while waiters:
-            w = waiters.popleft()
-            try:
-                w.switch(True)
-                return
-            except RuntimeError:
-                continue  # that waiter's hub is destroyed (its OS thread ended)
-        self._value += 1
+        for _ in range(n):
+            if not waiters.unpark_one(True):
+                self._value += 1
 
     def release(self, n=1):
         """Give back ``n`` permits, waking that many waiters (FIFO). Never blocks."""
@@ -152,16 +137,16 @@ class Semaphore:
         m = self._mutex
         m.acquire()
         try:
-            if n == 1 and not self._waiters:
-                self._value += 1
-            else:
-                for _ in range(n):
-                    self._release_locked()
+            self._check_release(n)
+            self._release_locked(n)
         finally:
             m.release()
 
     def __exit__(self, typ, value, tb):
         self.release()
+
+    def _check_release(self, n):
+        pass  # any number of permits may be given back (BoundedSemaphore checks)
 
     def _adjust(self, delta):
         # For GreenPool.resize(): add (or take away, possibly going below zero) ``delta`` permits.
@@ -169,9 +154,10 @@ class Semaphore:
         m.acquire()
         try:
             self._value += delta
-            while self._value > 0 and self._waiters:
-                self._value -= 1
-                self._release_locked()
+            if self._value > 0 and self._waiters:
+                n = self._value
+                self._value = 0
+                self._release_locked(n)
         finally:
             m.release()
 
@@ -204,23 +190,17 @@ class BoundedSemaphore(Semaphore):
         Semaphore.__init__(self, value)
         self._initial = value
 
-    def release(self, n=1):
-        """Give back ``n`` permits; ValueError if that is more than were taken."""
-        if n < 1:
-            raise ValueError("n must be one or more")
-        m = self._mutex
-        m.acquire()
-        try:
-            if self._value + n > self._initial:
-                raise ValueError("Semaphore released too many times")
-            for _ in range(n):
-                self._release_locked()
-        finally:
-            m.release()
+    def _check_release(self, n):
+        # release(): ValueError if that is more permits than were taken.
+        if self._value + n > self._initial:
+            raise ValueError("Semaphore released too many times")
 
 
 def _check_lock_timeout(blocking, timeout):
-    # threading.Lock's argument rules.
+    # threading.Lock's argument rules, plus gevent's and eventlet's None for "no limit". Returns the
+    # seconds to wait, None for no limit, 0 for a non-blocking call.
+    if timeout is None:
+        timeout = -1
     if not blocking:
         if timeout != -1:
             raise ValueError("can't specify a timeout for a non-blocking call")
@@ -245,14 +225,15 @@ class Lock:
     # The state is a real _thread lock, held while the fasthub Lock is held: taking a free lock is
     # one atomic C call, with no mutex around it. When waiters exist, release() does not unlock it
     # but hands it (still locked) to the first waiter, so the lock is never free while anyone waits
-    # and a newcomer cannot barge in. A waiter is only ever popped by a holder handing the lock over:
-    # "popped" means "owns it". The release path re-checks for waiters after unlocking, to close the
-    # race with a waiter of another OS thread that queued just before.
-    __slots__ = ("_os", "_waiters", "__weakref__")
+    # and a newcomer cannot barge in. The release path re-checks for waiters after unlocking, to
+    # close the race with a waiter of another OS thread that queued just before.
+    __slots__ = ("_os", "_waiters", "_holder", "_site", "__weakref__")
 
     def __init__(self):
         self._os = _os_lock()
-        self._waiters = deque()
+        self._waiters = WaitList()
+        self._holder = None   # the green thread that took it last (meaningful while locked)
+        self._site = None     # where it took it, while sites are tracked (track_sites())
 
     def acquire(self, blocking=True, timeout=-1):
         """Take the lock; return True. If it is held, block the calling green thread until it is
@@ -262,44 +243,28 @@ class Lock:
             timeout = _check_lock_timeout(blocking, timeout)
         else:
             timeout = None
-        if self._os.acquire(False):
+        if self._os.acquire(False) or (timeout != 0 and self._wait(timeout)):
+            try:
+                self._holder = _raw_current()
+            except RuntimeError:   # the interpreter is finalizing: greenlet cannot say who
+                self._holder = None
+            if _sites:
+                self._site = _caller_site()
             return True
-        if timeout == 0:
-            return False
-        return self._wait(timeout)
+        return False
 
     __enter__ = acquire
 
     def _wait(self, timeout):
+        # Queue until a holder hands the lock over (or it is found free once queued).
         try:
-            hub = get_hub()
-        except RuntimeError:
-            return False  # interpreter shutdown: cannot wait (see the module docstring)
-        w = Waiter(hub)
-        waiters = self._waiters
-        waiters.append(w)
-        if self._os.acquire(False):
-            # Released between our first try and the append (by another OS thread). Nobody handed
-            # it to us: only a holder pops waiters, and the lock was free.
-            _remove(waiters, w)
-            return True
-        t = None if timeout is None else hub.timers.schedule(monotonic() + timeout, w, None)
-        try:
-            granted = w.get()
-        except BaseException as e:
-            if t is not None:
-                t.cancel()
-            if not _remove(waiters, w):
-                self._hand_over()  # it was handed to us meanwhile: pass it on
-            if isinstance(e, RuntimeError) and _greenlet_unavailable():
-                return False
-            raise
-        if granted:
-            if t is not None:
-                t.cancel()
-            return True
-        # The timer fired; if a releaser popped us meanwhile (another OS thread), the lock is ours.
-        return not _remove(waiters, w)
+            self._waiters.park(_deadline(timeout), self._take_free, self._hand_over, False, self)
+        except ParkTimeout:
+            return False  # timed out (or the interpreter is shutting down)
+        return True
+
+    def _take_free(self):
+        return self._os.acquire(False)
 
     def release(self):
         """Release the lock, handing it to the first waiter if any. RuntimeError if it is not held."""
@@ -309,31 +274,18 @@ class Lock:
             self._hand_over()
             return
         self._os.release()  # raises RuntimeError if not held
-        if self._waiters:
-            self._retake_for_waiters()
+        if self._waiters and self._os.acquire(False):
+            self._hand_over()  # a waiter queued meanwhile (it may have missed the unlock)
 
-    def _hand_over(self):
-        # Called holding the lock: give it to the first waiter whose hub still exists, else unlock.
+    def _hand_over(self, _wakeup=None):
+        # Called holding the lock (also as park's pass_on, by a waiter leaving with the lock): give
+        # it to the first waiter, else unlock. A waiter that queues while we unlock either takes the
+        # free lock itself once queued, or is seen here when we take the lock back to hand it over.
         waiters = self._waiters
-        while True:
-            try:
-                w = waiters.popleft()
-            except IndexError:
-                break
-            try:
-                w.switch(True)
+        while not waiters.unpark_one(True):
+            self._os.release()
+            if not waiters or not self._os.acquire(False):
                 return
-            except RuntimeError:
-                continue  # that waiter's OS thread ended and destroyed its hub
-        self._os.release()
-        if waiters:
-            self._retake_for_waiters()
-
-    def _retake_for_waiters(self):
-        # We unlocked but a waiter queued meanwhile (it may have missed the unlock): take the lock
-        # back to hand it over, unless someone else took it (then their release will see the waiter).
-        if self._os.acquire(False):
-            self._hand_over()
 
     def __exit__(self, typ, value, tb):
         self.release()
@@ -341,6 +293,13 @@ class Lock:
     def locked(self):
         """True if the lock is held."""
         return self._os.locked()
+
+    def _fasthub_holders(self):
+        # For deadlock reports (fasthub.core.introspect): who holds it, and where it was taken
+        # (known only while sites are tracked).
+        if self._os.locked() and self._holder is not None:
+            return [(self._holder, self._site if _sites else None)]
+        return []
 
     def waiting(self):
         """Number of green threads blocked in acquire()."""
@@ -359,7 +318,7 @@ class Lock:
     def _at_fork_reinit(self):
         # threading calls this in the child after fork(); waiters of the parent do not exist there.
         self._os = _os_lock()
-        self._waiters = deque()
+        self._waiters = WaitList()
 
     def __repr__(self):
         state = "locked" if self._os.locked() else "unlocked"
@@ -367,6 +326,7 @@ class Lock:
 
 
 _FINALIZING = object()  # the caller's identity once greenlet can no longer tell us
+_NOT_RELEASED = object()
 
 
 def _me():
@@ -408,6 +368,8 @@ class RLock(Lock):
         if self._os.acquire(False) or (timeout != 0 and self._wait(timeout)):
             self._owner = me
             self._count = 1
+            if _sites:
+                self._site = _caller_site()
             return True
         return False
 
@@ -426,12 +388,7 @@ class RLock(Lock):
         self._count -= 1
         if not self._count:
             self._owner = None
-            if self._waiters:
-                self._hand_over()
-            else:
-                self._os.release()
-                if self._waiters:
-                    self._retake_for_waiters()
+            Lock.release(self)
 
     def __exit__(self, typ, value, tb):
         self.release()
@@ -442,6 +399,10 @@ class RLock(Lock):
 
     def _is_owned(self):
         return self._owner is _me()
+
+    def _fasthub_holders(self):
+        owner = self._owner
+        return [] if owner is None or owner is _FINALIZING else [(owner, self._site if _sites else None)]
 
     def _release_save(self):
         # Condition.wait(): drop every level, remember them.
@@ -474,7 +435,7 @@ class Condition:
     re-acquires it. ``lock`` defaults to a new fasthub RLock; any lock with acquire/release works.
 
     Notified waiters wake in FIFO order. A waiter that is notified but leaves with an exception (kill,
-    Timeout) passes its notification to the next waiter, so none is lost.
+    Timeout) passes its notification to the next waiter, so none is lost (the WaitList does it).
     """
 
     def __init__(self, lock=None):
@@ -483,7 +444,7 @@ class Condition:
         self._lock = lock
         self.acquire = lock.acquire
         self.release = lock.release
-        self._waiters = deque()
+        self._waiters = WaitList()
         # Use the lock's own helpers when it has them (fasthub locks, threading's RLock).
         for name in ("_release_save", "_acquire_restore", "_is_owned"):
             try:
@@ -518,35 +479,23 @@ class Condition:
         """
         if not self._is_owned():
             raise RuntimeError("cannot wait on un-acquired lock")
+        saved = _NOT_RELEASED
+
+        def release_lock():
+            # Called by park() once we are queued: a notify() after the release finds us.
+            nonlocal saved
+            saved = self._release_save()
+
         try:
-            hub = get_hub()
-        except RuntimeError:
-            return False  # interpreter shutdown: cannot wait
-        w = Waiter(hub)
-        waiters = self._waiters
-        waiters.append(w)
-        saved = self._release_save()
-        t = None
-        if timeout is not None:
-            t = hub.timers.schedule(monotonic() + max(timeout, 0.0), w, None)
-        try:
-            notified = w.get()
-        except BaseException as e:
-            if t is not None:
-                t.cancel()
-            lost_notification = not _remove(waiters, w)
-            self._acquire_restore(saved)
-            if lost_notification:
-                self._notify(1)
-            if isinstance(e, RuntimeError) and _greenlet_unavailable():
-                return False  # interpreter shutdown: cannot wait
-            raise
-        if notified is None:  # timed out, unless a notify() took us meanwhile (other OS thread)
-            notified = not _remove(waiters, w)
-        elif t is not None:
-            t.cancel()
-        self._acquire_restore(saved)
-        return bool(notified)
+            self._waiters.park(None if timeout is None else monotonic() + max(timeout, 0.0),
+                               release_lock, None, False, self)
+            notified = True
+        except ParkTimeout:
+            notified = False  # timed out (or the interpreter is shutting down)
+        finally:
+            if saved is not _NOT_RELEASED:
+                self._acquire_restore(saved)
+        return notified
 
     def wait_for(self, predicate, timeout=None):
         """Wait until ``predicate()`` is true (checked with the lock held), at most ``timeout``
@@ -568,15 +517,7 @@ class Condition:
 
     def _notify(self, n):
         waiters = self._waiters
-        while n > 0:
-            try:
-                w = waiters.popleft()
-            except IndexError:
-                return
-            try:
-                w.switch(True)
-            except RuntimeError:
-                continue  # its hub is gone
+        while n > 0 and waiters.unpark_one(True):
             n -= 1
 
     def notify(self, n=1):
@@ -589,7 +530,7 @@ class Condition:
         """Wake every waiting green thread. RuntimeError if the lock is not held."""
         if not self._is_owned():
             raise RuntimeError("cannot notify on un-acquired lock")
-        self._notify(len(self._waiters))
+        self._waiters.unpark_all(True)
 
     def __repr__(self):
         return f"<fasthub.Condition({self._lock!r}, waiters={len(self._waiters)})>"

@@ -5,15 +5,15 @@ working. ``maxsize`` follows the stdlib: 0 (or None, or negative) means unbounde
 ``Queue(0)`` was a rendezvous channel; here, as in gevent >= 1.1 and the stdlib, it is unbounded.
 
 How waiting works. Items live in the container (a deque for FIFO); getters and putters that must wait
-queue up a one-shot Waiter each. A put() wakes the first getter, which then takes an item itself: the
-item is never handed through the Waiter, so it cannot be lost if that getter dies or times out
-meanwhile. A woken getter that finds the item already taken (another green thread got there first)
-goes back to the FRONT of the line; one that leaves with an exception after being woken passes the
-wake-up on. Putters on a full bounded queue work the same way.
+park in a WaitList each (fasthub.core._waitlist). A put() wakes the first getter, which then takes an item
+itself: the item is never handed through the wake-up, so it cannot be lost if that getter dies or
+times out meanwhile. A woken getter that finds the item already taken (another green thread got
+there first) goes back to the FRONT of the line; one that leaves with an exception after being woken
+passes the wake-up on (the WaitList does that). Putters on a full bounded queue work the same way.
 
 Threads. Green threads of different OS threads may share a queue. The stock containers are changed
 with single C calls (deque.append/popleft, list.append/pop), atomic under the GIL, and a waiter
-re-checks the queue after registering, so no wake-up is lost between OS threads. Compound steps (the
+re-checks the queue once it is queued (park's ``ready``), so no wake-up is lost between OS threads. Compound steps (the
 size check of a bounded put, the unfinished-task count, custom or heap containers) take a small OS
 mutex that is never held across a switch.
 
@@ -26,32 +26,10 @@ from collections import deque
 from queue import Empty, Full
 from _thread import allocate_lock as _os_lock
 
-from fasthub.core._hub import Waiter, get_hub, monotonic
-from fasthub.sync.event import _greenlet_unavailable, _park, _wake_all
+from fasthub.core._hub import monotonic
+from fasthub.core._waitlist import ParkTimeout, WaitList
 
 __all__ = ["Queue", "LifoQueue", "PriorityQueue", "LightQueue", "Empty", "Full"]
-
-
-def _wake_one(waiters):
-    # Wake the first waiter whose hub still exists; popleft() is atomic across OS threads.
-    try:
-        while True:
-            w = waiters.popleft()
-            try:
-                w.switch(True)
-                return
-            except RuntimeError:
-                continue  # its OS thread ended and destroyed its hub
-    except IndexError:
-        pass
-
-
-def _remove(waiters, w):
-    try:
-        waiters.remove(w)
-    except ValueError:
-        return False
-    return True
 
 
 def _locked(fn, mutex):
@@ -82,13 +60,16 @@ class LightQueue:
             maxsize = 0
         self.maxsize = maxsize
         self._init(maxsize)
-        self._getters = deque()
-        self._putters = deque()
+        self._getters = WaitList()
+        self._putters = WaitList()
         self._mutex = _os_lock()
         # Unfinished tasks, counted as the length of a deque of None: append() and pop() are single
         # C calls, atomic across OS threads without a mutex (an int += is not guaranteed to be).
         self._tasks = deque()
-        self._joiners = deque()
+        self._joiners = WaitList()
+        # What a put() calls to count an unfinished task (None for a LightQueue): an instance
+        # attribute, which the adaptive interpreter reads faster than the class's _joinable.
+        self._count_task = self._tasks.append if self._joinable else None
         self._bind_hooks()
 
     # -- the container (stdlib-style hooks) --------------------------------------------------------
@@ -151,8 +132,7 @@ class LightQueue:
         if size is None or size < 0:
             size = 0
         self.maxsize = size
-        for _ in range(len(self._putters)):
-            _wake_one(self._putters)
+        self._putters.unpark_all()
 
     # -- put ----------------------------------------------------------------------------------------
 
@@ -162,19 +142,15 @@ class LightQueue:
         with ``block=False``). Unbounded queues never block."""
         if self.maxsize > 0:
             return self._put_bounded(item, block, timeout)
-        if self._joinable:
+        count_task = self._count_task
+        if count_task is not None:
             # Count before the item is visible, so a getter in another OS thread cannot call
             # task_done() for it first.
-            self._tasks.append(None)
-        self._putx(item)
+            count_task(None)
+        putx = self._putx  # (a local: see get())
+        putx(item)
         if self._getters:
-            # _wake_one() inlined for the common case.
-            try:
-                self._getters.popleft().switch(True)
-            except IndexError:
-                pass  # another OS thread woke the last getter first
-            except RuntimeError:
-                _wake_one(self._getters)  # that getter's hub is gone: wake the next one
+            self._getters.unpark_one()
 
     def put_nowait(self, item):
         """put(item, block=False)."""
@@ -192,7 +168,7 @@ class LightQueue:
         finally:
             m.release()
         if self._getters:
-            _wake_one(self._getters)
+            self._getters.unpark_one()
         return True
 
     def _put_bounded(self, item, block, timeout):
@@ -201,11 +177,8 @@ class LightQueue:
         if not block:
             raise Full
         _check_timeout(timeout)
-        try:
-            hub = get_hub()
-        except RuntimeError:
-            raise Full from None  # interpreter shutdown: cannot wait
-        self._wait_turn(self._putters, hub, timeout, lambda: self._try_put(item), Full)
+        deadline = None if timeout is None else monotonic() + timeout
+        self._wait_turn(self._putters, deadline, lambda: self._try_put(item), Full)
 
     # -- get ----------------------------------------------------------------------------------------
 
@@ -213,54 +186,44 @@ class LightQueue:
         """Remove and return an item. If the queue is empty, block the calling green thread until an
         item is put, at most ``timeout`` seconds; raise queue.Empty if there is still none (at once
         with ``block=False``)."""
-        if self._sizex():
+        # The hot path: the hooks are read into locals because a call through a method stored on the
+        # instance is never specialized by CPython's adaptive interpreter (3.11+); a plain attribute
+        # read is.
+        sizex = self._sizex
+        if sizex():
+            getx = self._getx
             try:
-                item = self._getx()
+                item = getx()
             except IndexError:
                 pass  # another OS thread took it between the check and the call
             else:
                 if self._putters:
-                    _wake_one(self._putters)
+                    self._putters.unpark_one()
                 return item
         if not block:
             raise Empty
         if timeout is not None:
             _check_timeout(timeout)
-            try:
-                hub = get_hub()
-            except RuntimeError:
-                raise Empty from None  # interpreter shutdown: cannot wait
-            return self._wait_turn(self._getters, hub, timeout, self._try_get, Empty)
-        # The common wait (no timeout), inlined: one Waiter (which finds the hub in C), then take the
-        # item. This path is half of a green hand-off through a Queue: every Python-level call counts.
-        getters = self._getters
+            return self._wait_turn(self._getters, monotonic() + timeout, self._try_get, Empty)
+        # The common wait (no timeout), inlined: park until a put() wakes us (or an item is there
+        # once we are queued), then take the item. This path is half of a green hand-off through a
+        # Queue: every Python-level call counts.
         try:
-            w = Waiter()
-        except RuntimeError:
+            self._getters.park(None, sizex, None, False, self)
+        except ParkTimeout:
             raise Empty from None  # interpreter shutdown: cannot wait
-        getters.append(w)
-        if not self._sizex():  # re-check after registering (see _wait_turn)
+        if sizex():
+            getx = self._getx
             try:
-                w.get()
-            except BaseException as e:
-                if not _remove(getters, w):
-                    self._pass_on(getters)
-                if isinstance(e, RuntimeError) and _greenlet_unavailable():
-                    raise Empty from None  # interpreter shutdown: cannot wait
-                raise
-        elif not _remove(getters, w):
-            self._pass_on(getters)
-        if self._sizex():
-            try:
-                item = self._getx()
+                item = getx()
             except IndexError:
                 pass
             else:
                 if self._putters:
-                    _wake_one(self._putters)
+                    self._putters.unpark_one()
                 return item
         # Another green thread took the item first: wait again, at the head of the line.
-        return self._wait_turn(getters, get_hub(), None, self._try_get, Empty, True)
+        return self._wait_turn(self._getters, None, self._try_get, Empty, True)
 
     def get_nowait(self):
         """get(block=False)."""
@@ -275,64 +238,31 @@ class LightQueue:
         except IndexError:
             return None
         if self._putters:
-            _wake_one(self._putters)
+            self._putters.unpark_one()
         return [item]
 
     # -- the waiting line shared by get and put -----------------------------------------------------
 
-    def _wait_turn(self, line, hub, timeout, attempt, exc_class, front=False):
-        """Queue in ``line`` until ``attempt()`` succeeds; raise ``exc_class`` on timeout.
+    def _wait_turn(self, line, deadline, attempt, exc_class, front=False):
+        """Park in ``line`` until ``attempt()`` succeeds; raise ``exc_class`` at ``deadline``.
 
         ``attempt()`` returns a true value on success: for get(), a one-item list holding the item;
-        for put(), True.
+        for put(), True. park() tries it once we are queued (the other side, maybe in another OS
+        thread, may have acted between our failed attempt and the queueing) and returns None when
+        woken.
         """
-        deadline = None if timeout is None else monotonic() + timeout
         while True:
-            w = Waiter(hub)
-            if front:
-                line.appendleft(w)
-            else:
-                line.append(w)
-            # Re-check after registering: the other side (maybe in another OS thread) may have acted
-            # between our failed attempt and the append, seeing nobody to wake.
-            done = attempt()
-            if done:
-                if not _remove(line, w):
-                    self._pass_on(line)  # we were woken meanwhile: give the wake-up to the next one
-                return done[0] if type(done) is list else None
-            t = None
-            if deadline is not None:
-                t = hub.timers.schedule(deadline, w, None)
             try:
-                woken = w.get()
-            except BaseException as e:
-                if t is not None:
-                    t.cancel()
-                if not _remove(line, w):
-                    self._pass_on(line)
-                if isinstance(e, RuntimeError) and _greenlet_unavailable():
-                    raise exc_class from None  # interpreter shutdown: cannot wait
-                raise
-            if t is not None:
-                t.cancel()
-            if woken is None:
-                _remove(line, w)
-            done = attempt()
+                done = line.park(deadline, attempt, None, front, self)
+            except ParkTimeout:
+                raise exc_class from None  # timed out (or the interpreter is shutting down)
+            if done is None:  # woken: our turn to try
+                done = attempt()
             if done:
                 return done[0] if type(done) is list else None
-            if woken is None or (deadline is not None and monotonic() >= deadline):
-                _remove(line, w)
+            if deadline is not None and monotonic() >= deadline:
                 raise exc_class
             front = True  # woken but beaten to it: keep our place at the head of the line
-
-    def _pass_on(self, line):
-        # A woken waiter is leaving without using its turn: wake the next one if there is something
-        # for it (an item for a getter, room for a putter).
-        if line is self._getters:
-            if self._sizex():
-                _wake_one(line)
-        elif self.maxsize <= 0 or self._sizex() < self.maxsize:
-            _wake_one(line)
 
     def __repr__(self):
         return (f"<fasthub.{type(self).__name__} at {id(self):#x} maxsize={self.maxsize} "
@@ -353,7 +283,7 @@ class Queue(LightQueue):
         except IndexError:
             raise ValueError("task_done() called too many times") from None
         if not self._tasks and self._joiners:
-            _wake_all(self._joiners, True)
+            self._joiners.unpark_all()
 
     @property
     def unfinished_tasks(self):
@@ -365,16 +295,10 @@ class Queue(LightQueue):
         seconds (gevent's extension). Returns True when all are done, False on timeout."""
         deadline = None if timeout is None else monotonic() + timeout
         while self._tasks:
-            remaining = None
-            if deadline is not None:
-                remaining = deadline - monotonic()
-                if remaining <= 0:
-                    return False
             try:
-                hub = get_hub()
-            except RuntimeError:
-                return False  # interpreter shutdown: cannot wait
-            _park(self._joiners, hub, remaining, self._all_done)
+                self._joiners.park(deadline, self._all_done, None, False, self)
+            except ParkTimeout:
+                return not self._tasks  # timed out (or the interpreter is shutting down)
         return True
 
     def _all_done(self):

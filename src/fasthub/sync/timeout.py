@@ -28,8 +28,8 @@ _NONE = object()
 class Timeout(BaseException):
     """Raise an exception in the current green thread after ``seconds`` (None: never).
 
-    ``exception``: None raises this Timeout itself; False raises it too, but a ``with Timeout(...)``
-    block then exits silently; an exception class or instance is raised instead of the Timeout.
+    ``exception``: None (or True, as eventlet spells it) raises this Timeout itself; False raises it
+    too, but a ``with Timeout(...)`` block then exits silently; an exception class or instance is raised instead of the Timeout.
 
     Use it as a context manager (``with Timeout(5): ...``) or call ``cancel()`` when the guarded work
     is done. Nested timeouts are independent: each ``with`` block swallows (with False) or lets
@@ -94,7 +94,7 @@ class Timeout(BaseException):
             # The green thread that started this Timeout has finished; the worker has moved on.
             return
         exc = self.exception
-        if exc is None or exc is False:
+        if exc is None or exc is False or exc is True:   # True: eventlet's way to say self
             exc = self
         elif isinstance(exc, type):
             exc = exc()

@@ -31,7 +31,8 @@ from greenlet import GreenletExit
 
 from fasthub.core import _gsocket
 from fasthub.core._greenthread import getcurrent, spawn
-from fasthub.core._hub import FdClosedError, Waiter, get_hub, sleep
+from fasthub.core._hub import FdClosedError, get_hub, monotonic, sleep
+from fasthub.core._waitlist import ParkTimeout, WaitList
 from fasthub.green import ssl as _green_ssl
 from fasthub.green.socket import socket as _green_socket
 
@@ -153,22 +154,18 @@ class _Slots:
     (a parked connection keeps its slot across the green threads that serve it).
     """
 
-    __slots__ = ("size", "used", "_waiter")
+    __slots__ = ("size", "used", "_freed")
 
     def __init__(self, size):
         if size is None or size < 1:
             raise ValueError(f"fasthub: pool size must be >= 1, not {size!r}")
         self.size = size
         self.used = 0
-        self._waiter = None
+        self._freed = WaitList()
 
     def wait_free(self):
         while self.used >= self.size:
-            w = self._waiter = Waiter()
-            try:
-                w.get()
-            finally:
-                self._waiter = None
+            self._freed.park(None, None, None, False, self)
 
     def spawn(self, fn, *args):
         self.used += 1
@@ -181,9 +178,8 @@ class _Slots:
     def release(self):
         """Give a slot back: a connection was closed."""
         self.used -= 1
-        w = self._waiter
-        if w is not None:
-            w.switch()
+        if self._freed:
+            self._freed.unpark_one()
 
     def free(self):
         return self.size - self.used
@@ -236,8 +232,8 @@ class StreamServer:
         self._raw = None           # our green socket object on the listening fd
         self._user_listener = None
         self._closed = False
-        self._stop_waiters = []
-        self._drain_waiter = None
+        self._stopped = WaitList()     # serve_forever() until close()
+        self._drained = WaitList()     # stop() until the handlers are done
         self.family = None
         if isinstance(listener, (_stdsocket.socket,)) or (
                 hasattr(listener, "fileno") and hasattr(listener, "accept")):
@@ -319,13 +315,7 @@ class StreamServer:
         self.start()
         try:
             while not self._closed:
-                w = Waiter()
-                self._stop_waiters.append(w)
-                try:
-                    w.get()
-                finally:
-                    if w in self._stop_waiters:
-                        self._stop_waiters.remove(w)
+                self._stopped.park(None, None, None, False, self)
         except (KeyboardInterrupt, SystemExit):
             self.stop(stop_timeout)
             raise
@@ -357,9 +347,7 @@ class StreamServer:
         acceptor = self._acceptor
         if acceptor is not None and not acceptor.dead and acceptor is not getcurrent():
             acceptor.kill(block=False)
-        waiters, self._stop_waiters = self._stop_waiters, []
-        for w in waiters:
-            w.switch()
+        self._stopped.unpark_all()
 
     def stop(self, timeout=None):
         """Graceful stop: stop accepting, let handlers finish for up to ``timeout`` seconds
@@ -369,31 +357,23 @@ class StreamServer:
             timeout = self.stop_timeout
         self.close()
         self._on_stop()
-        deadline = get_hub().now() + timeout
-        self._wait_drained(deadline)
+        self._wait_drained(monotonic() + timeout)
         if self._conns:
             for task, sock in list(self._conns.items()):
                 if task is getcurrent():
                     continue
                 _kill_task(task)
-            self._wait_drained(get_hub().now() + 1.0)
+            self._wait_drained(monotonic() + 1.0)
             for task, sock in list(self._conns.items()):
                 _close(sock)   # a handler that ignored GreenletExit still loses its socket
 
     def _wait_drained(self, deadline):
-        hub = get_hub()
         me = getcurrent()
         while self._conns and not (len(self._conns) == 1 and me in self._conns):
-            remaining = deadline - hub.now()
-            if remaining <= 0:
-                return
-            w = self._drain_waiter = Waiter()
-            t = hub.timers.schedule(hub.now() + remaining, w, None)
             try:
-                w.get()
-            finally:
-                t.cancel()
-                self._drain_waiter = None
+                self._drained.park(deadline, None, None, False, self)
+            except ParkTimeout:
+                return
 
     def _on_stop(self):
         """Hook for protocol servers: called by stop() right after the listener is closed."""
@@ -513,9 +493,8 @@ class StreamServer:
             _close(sock)
             if self._slots is not None:
                 self._slots.release()
-        w = self._drain_waiter
-        if w is not None:
-            w.switch()
+        if self._drained:
+            self._drained.unpark_all()
 
     def _serve(self, sock, addr):
         """Serve one connection in its handler green thread. Return True to park it (a protocol

@@ -1,0 +1,12 @@
+"""``eventlet.hubs.kqueue``: eventlet's kqueue-based hub module. fasthub runs its own compiled hub
+whatever is chosen; ``is_available()`` says whether this OS has kqueue, and ``Hub`` is the
+alias' hub interface class."""
+
+import select as _select
+
+from fasthub.compat.eventlet.hubs.hub import Hub  # noqa: F401
+
+
+def is_available():
+    """True if the select module offers kqueue here."""
+    return hasattr(_select, "kqueue")

@@ -1,0 +1,16 @@
+from typing import Any, Callable, Optional
+
+class ParkTimeout(TimeoutError): ...
+
+class WaitList:
+    def __len__(self) -> int: ...
+    def park(
+        self,
+        deadline: Optional[float] = ...,
+        ready: Optional[Callable[[], Any]] = ...,
+        pass_on: Optional[Callable[[Any], Any]] = ...,
+        front: bool = ...,
+        owner: Any = ...,
+    ) -> Any: ...
+    def unpark_one(self, value: Any = ...) -> bool: ...
+    def unpark_all(self, value: Any = ...) -> int: ...

@@ -1,0 +1,6 @@
+"""``urllib.response`` itself (it does no I/O): ``fasthub.green.urllib.response`` exists so that code written
+against eventlet's or fasthub's green package layout imports unchanged."""
+import sys as _sys
+from urllib import response as _stock
+
+_sys.modules[__name__] = _stock

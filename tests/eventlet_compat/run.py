@@ -1,0 +1,256 @@
+"""The judge of the eventlet alias: eventlet's own test suite, run on fasthub.
+
+    python tests/eventlet_compat/run.py [--fresh-reference] [-k EXPR] [--file NAME ...] [-v]
+
+1. Downloads eventlet's sdist (EVENTLET_VERSION) from PyPI with pip, once, into a cache directory
+   (FASTHUB_EVENTLET_CACHE, default ~/.cache/fasthub), and takes its tests/ directory. Nothing of
+   eventlet is kept in this tree.
+2. Reference: runs those tests on the real eventlet in a separate venv (.venv-eventlet-ref-X.Y,
+   same Python as this one), once per Python and eventlet version (cached; --fresh-reference
+   reruns it).
+3. Alias: runs the same tests with this interpreter, where fasthub is installed, and a
+   sitecustomize that calls fasthub.compat.eventlet.install() first in the test process and in
+   every subprocess the tests start; eventlet itself is never imported.
+4. Compares test by test. Exit status 1 if fewer than 90% of the tests that pass on eventlet pass
+   on the alias, if one of them fails without being listed in expected_failures.py, or if a listed
+   one now passes (the list only shrinks) or no longer exists. Every test has a per-test timeout
+   (pytest-timeout, TEST_TIMEOUT s): a hang is a failure with its test id.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+import expected_failures  # noqa: E402
+
+EVENTLET_VERSION = "0.41.3"
+TEST_TIMEOUT = 30
+MODULE_TIMEOUT = 600
+THRESHOLD = 0.90
+VERSION = "%d.%d" % sys.version_info[:2]
+CACHE = os.environ.get("FASTHUB_EVENTLET_CACHE") or os.path.join(
+    os.path.expanduser("~"), ".cache", "fasthub")
+PASSED = "passed"
+MESSAGES = {}   # test id -> first words of its failure message (alias run)
+
+
+def log(msg):
+    print(f"[eventlet-tests] {msg}", flush=True)
+
+
+def sdist_tests():
+    """The directory holding eventlet's tests/ (downloaded and unpacked once)."""
+    base = os.path.join(CACHE, f"eventlet-{EVENTLET_VERSION}")
+    tests = os.path.join(base, "tests")
+    if os.path.isdir(tests):
+        return base
+    os.makedirs(CACHE, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="fasthub-eventlet-sdist-") as tmp:
+        log(f"downloading eventlet {EVENTLET_VERSION} (sdist) from PyPI")
+        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary",
+                        ":all:", "-d", tmp, f"eventlet=={EVENTLET_VERSION}"], check=True)
+        archive = next(os.path.join(tmp, f) for f in os.listdir(tmp) if f.endswith(".tar.gz"))
+        unpack = os.path.join(tmp, "unpack")
+        with tarfile.open(archive) as tar:
+            members = [m for m in tar.getmembers() if "/tests/" in m.name + "/"]
+            tar.extractall(unpack, members=members, filter="data")
+        top = os.path.join(unpack, os.listdir(unpack)[0])
+        os.makedirs(base, exist_ok=True)
+        shutil.move(os.path.join(top, "tests"), tests)
+    return base
+
+
+def reference_python():
+    """The interpreter of the reference venv with the real eventlet (made on first use)."""
+    venv = os.path.join(ROOT, f".venv-eventlet-ref-{VERSION}")
+    python = os.path.join(venv, "bin", "python")
+    stamp = os.path.join(venv, f".eventlet-{EVENTLET_VERSION}")
+    if not os.path.exists(stamp):
+        log(f"creating the reference venv {venv} (real eventlet {EVENTLET_VERSION})")
+        subprocess.run([sys._base_executable, "-m", "venv", "--clear", venv], check=True)
+        subprocess.run([python, "-m", "pip", "install", "-q", f"eventlet=={EVENTLET_VERSION}",
+                        "pytest", "pytest-timeout"], check=True)
+        open(stamp, "w").close()
+    return python
+
+
+def test_files(base, names):
+    """eventlet's test modules (or the ``names`` given), as paths relative to the sdist root."""
+    if names:
+        return [f"tests/{n}" for n in names]
+    found = sorted(f for f in os.listdir(os.path.join(base, "tests"))
+                   if f.endswith(".py") and (f.endswith("_test.py") or f.startswith("test_")))
+    return [f"tests/{f}" for f in found]
+
+
+def run_pytest(python, base, workdir, env, files, keyword):
+    """Run eventlet's tests (copied into ``workdir``) with ``python``, one pytest process per test
+    module (a test that kills its process, or raises KeyboardInterrupt, costs only its module);
+    return ({test id: outcome}, combined output)."""
+    tests = os.path.join(workdir, "tests")
+    shutil.copytree(os.path.join(base, "tests"), tests)
+    env = dict(os.environ, EVENTLET_TESTS="1", **env)
+    outcomes, output = {}, []
+    for i, path in enumerate(files):
+        xml = os.path.join(workdir, f"results-{i}.xml")
+        cmd = [python, "-m", "pytest", path, "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+               "-o", "addopts=", "-o", "filterwarnings=", f"--timeout={TEST_TIMEOUT}",
+               f"--junitxml={xml}"]
+        if keyword:
+            cmd += ["-k", keyword]
+        try:
+            proc = subprocess.run(cmd, cwd=workdir, env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True, errors="replace",
+                                  timeout=MODULE_TIMEOUT)
+            output.append(proc.stdout)
+        except subprocess.TimeoutExpired as e:
+            output.append(f"{path}: module time budget of {MODULE_TIMEOUT}s exhausted\n"
+                          f"{e.stdout or ''}")
+        outcomes.update(parse_junit(xml))
+    return outcomes, "".join(output)
+
+
+def parse_junit(path):
+    outcomes = {}
+    if not os.path.exists(path):
+        return outcomes
+    for case in ET.parse(path).iter("testcase"):
+        test_id = f"{case.get('classname')}.{case.get('name')}"
+        if test_id.startswith("tests."):
+            test_id = test_id[len("tests."):]
+        kinds = {child.tag for child in case}
+        if "failure" in kinds or "error" in kinds:
+            message = next((c.get("message") or "" for c in case if c.tag in ("failure", "error")), "")
+            MESSAGES[test_id] = " ".join(message.split())[:160]
+            outcomes[test_id] = "timeout" if "Timeout" in message and "pytest-timeout" in message \
+                else ("error" if "error" in kinds else "failed")
+        elif "skipped" in kinds:
+            outcomes[test_id] = "skipped"
+        else:
+            outcomes[test_id] = PASSED
+    return outcomes
+
+
+def rerun(base, test_ids):
+    """Run the given eventlet test ids once more on the alias (one pytest process per module);
+    return their outcomes."""
+    by_module = {}
+    for test_id in test_ids:
+        module, _, rest = test_id.partition(".")
+        by_module.setdefault(module, []).append(f"tests/{module}.py::{rest.replace('.', '::')}")
+    with tempfile.TemporaryDirectory(prefix="fasthub-eventlet-rerun-") as work:
+        site = _alias_site(work)
+        outcomes = {}
+        for i, nodes in enumerate(by_module.values()):
+            got, _ = run_pytest(sys.executable, base, os.path.join(work, str(i)),
+                                {"PYTHONPATH": site}, nodes, None)
+            outcomes.update(got)
+    return outcomes
+
+
+def _alias_site(work):
+    # A sitecustomize that installs the alias first thing in every interpreter the tests start.
+    site = os.path.join(work, "site")
+    os.makedirs(site, exist_ok=True)
+    with open(os.path.join(site, "sitecustomize.py"), "w") as f:
+        f.write("import fasthub.compat.eventlet\nfasthub.compat.eventlet.install()\n")
+    return site
+
+
+def reference(base, fresh, selection):
+    path = os.path.join(CACHE, f"eventlet-{EVENTLET_VERSION}-reference-{VERSION}.json")
+    if not fresh and os.path.exists(path):
+        with open(path) as f:
+            return json.load(f)
+    full = selection is None
+    selection = selection or (test_files(base, []), None)
+    python = reference_python()
+    with tempfile.TemporaryDirectory(prefix="fasthub-eventlet-ref-") as work:
+        t0 = time.monotonic()
+        outcomes, _ = run_pytest(python, base, work, {}, *selection)
+        log(f"reference run (real eventlet): {time.monotonic() - t0:.0f}s")
+    if full:
+        with open(path, "w") as f:
+            json.dump(outcomes, f, indent=0, sort_keys=True)
+    return outcomes
+
+
+def alias(base, selection, verbose):
+    with tempfile.TemporaryDirectory(prefix="fasthub-eventlet-alias-") as work:
+        site = _alias_site(work)
+        t0 = time.monotonic()
+        MESSAGES.clear()
+        outcomes, output = run_pytest(sys.executable, base, work, {"PYTHONPATH": site},
+                                      *selection)
+        elapsed = time.monotonic() - t0
+        if verbose:
+            print(output)
+        with open(os.path.join(CACHE, f"alias-last-{VERSION}.log"), "w") as f:
+            f.write(output)
+        with open(os.path.join(CACHE, f"alias-last-{VERSION}.json"), "w") as f:
+            json.dump(outcomes, f, indent=0, sort_keys=True)
+        with open(os.path.join(CACHE, f"alias-last-{VERSION}-messages.json"), "w") as f:
+            json.dump(MESSAGES, f, indent=0, sort_keys=True)
+        log(f"alias run (fasthub): {elapsed:.0f}s")
+    return outcomes, output, elapsed
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--fresh-reference", action="store_true")
+    parser.add_argument("-k", dest="keyword")
+    parser.add_argument("--file", action="append", default=[])
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    base = sdist_tests()
+    partial = bool(args.file or args.keyword)
+    selection = (test_files(base, args.file), args.keyword)
+    ref = reference(base, args.fresh_reference, selection if partial else None)
+    got, output, elapsed = alias(base, selection, args.verbose)
+    selection = partial
+    if selection:  # a partial run compares only what it ran
+        ref = {k: v for k, v in ref.items() if k in got}
+    listed = expected_failures.FAILURES
+    passing_ref = sorted(k for k, v in ref.items() if v == PASSED)
+    retry = [k for k in passing_ref if got.get(k) not in (PASSED, None) and k not in listed]
+    if retry:  # a loaded machine makes some timing-bound tests flaky: give each one more run
+        again = rerun(base, retry)
+        for k in retry:
+            if again.get(k) == PASSED:
+                print(f"FLAKY (failed, then passed on a second run): {k}")
+                got[k] = PASSED
+    passing_both = [k for k in passing_ref if got.get(k) == PASSED]
+    unexpected = [k for k in passing_ref if got.get(k) != PASSED and k not in listed]
+    fixed = [k for k in listed if got.get(k) == PASSED and (not selection or k in got)]
+    stale = [k for k in listed if k not in ref and not selection]
+    hangs = [k for k, v in got.items() if v == "timeout"]
+    ratio = len(passing_both) / len(passing_ref) if passing_ref else 0.0
+    for k in unexpected:
+        print(f"UNEXPECTED {got.get(k, 'missing')}: {k}")
+    for k in fixed:
+        print(f"NOW PASSES (remove it from expected_failures.py): {k}")
+    for k in stale:
+        print(f"NOT A TEST THAT PASSES ON EVENTLET (remove it from expected_failures.py): {k}")
+    for k in hangs:
+        print(f"TIMEOUT ({TEST_TIMEOUT}s): {k}")
+    log(f"CPython {VERSION}, eventlet {EVENTLET_VERSION}: {len(passing_both)} of "
+        f"{len(passing_ref)} tests that pass on eventlet pass on fasthub ({ratio:.1%}); "
+        f"{len(listed)} listed as expected failures; alias run {elapsed:.0f}s")
+    ok = ratio >= THRESHOLD and not unexpected and not fixed and not stale
+    print(f"{len(passing_both)} passed, {len(passing_ref) - len(passing_both)} failed")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
