@@ -116,13 +116,27 @@ def test_waitpid_parks_only_the_green_thread():
     ticker.wait()
 
 
+WAIT_ANY_CHILD = """
+import os, sys
+from fasthub.green import os as gos
+pid = os.spawnv(os.P_NOWAIT, sys.executable, [sys.executable, "-c", "import time; time.sleep(0.05)"])
+assert gos.waitpid(pid, os.WNOHANG) == (0, 0)
+wpid, status = gos.wait()  # any child: the polling path
+assert wpid == pid and os.waitstatus_to_exitcode(status) == 0, (wpid, pid, status)
+try:
+    gos.waitpid(-1, 0)
+except ChildProcessError:
+    print("pass")
+"""
+
+
 def test_waitpid_any_child_and_wnohang():
-    pid = os.spawnv(os.P_NOWAIT, sys.executable, [sys.executable, "-c", "import time; time.sleep(0.05)"])
-    assert gos.waitpid(pid, os.WNOHANG) == (0, 0)
-    wpid, status = gos.wait()  # any child: the polling path
-    assert wpid == pid and os.waitstatus_to_exitcode(status) == 0
-    with pytest.raises(ChildProcessError):
-        gos.waitpid(-1, 0)
+    # In a fresh interpreter: "any child" must mean this scenario's only child, and a pytest process may
+    # have others (the app corpus keeps a server running for the whole session).
+    import subprocess
+    out = subprocess.run([sys.executable, "-c", WAIT_ANY_CHILD], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "pass", out.stdout + out.stderr
 
 
 def test_fork_gives_the_child_a_fresh_hub():
