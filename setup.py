@@ -51,7 +51,7 @@ setup(
     ext_modules=cythonize(
         [ext("fasthub.core._timers"), ext("fasthub.core._hub"), ext("fasthub.core._waitlist"),
          ext("fasthub.core._cancel"), ext("fasthub.core._greenthread"), ext("fasthub.core._gsocket"),
-         ext("fasthub.web.wsgi._http"), ext("fasthub.web.wsgi._conn")],
+         ext("fasthub.web.wsgi._http"), ext("fasthub.web.wsgi._response"), ext("fasthub.web.wsgi._conn")],
         compiler_directives=directives,
         include_path=["src"],
         annotate=DEBUG,

@@ -3,6 +3,7 @@
 from fasthub.core._hub cimport Hub, Listener
 from fasthub.core._timers cimport Timer
 from fasthub.web.wsgi._http cimport Request, RequestParser
+from fasthub.web.wsgi._response cimport Response
 
 
 cdef class Protocol:
@@ -37,36 +38,20 @@ cdef class Protocol:
     cdef int give_parser(self, RequestParser parser) except -1
 
 
-cdef class Connection:
+cdef class Connection(Response):
     cdef Protocol proto
-    cdef readonly object sock             # a green socket, or a green SSLSocket
-    cdef bint tls
     cdef str remote_addr
     cdef str remote_port
     cdef RequestParser parser             # None while parked or after a take-over
     cdef bytes leftover                   # an upgraded protocol's first bytes, once the parser is gone
     cdef bint eof
-    cdef bint detached
     cdef bint is_parked
     cdef bint woken                       # resumed because the socket is readable: read, don't wait
     cdef readonly bint idle               # waiting for the next request
     cdef Py_ssize_t requests
     cdef Listener listener                # while parked: the hub's reader callback
     cdef double parked_at                 # and since when (monotonic)
-    # the request being answered
-    cdef Request req
-    cdef object status                    # str, or None before start_response()
-    cdef int code                         # its status code
-    cdef list out_headers                 # the headers _head writes: name, value, name, value...
-    cdef bint has_date                    # ... one of them is Date
-    cdef Py_ssize_t out_length            # -1: no length known
-    cdef Py_ssize_t sent
-    cdef bint headers_sent
-    cdef bint chunked
-    cdef bint close_after
-    cdef bint continue_sent
-    cdef bint head
-    cdef double t0                        # when it began (for the access log)
+    cdef double t0                        # when the request began (for the access log)
 
     cdef bint _serve(self) except -1
     cdef int _closing(self) except -1
@@ -78,7 +63,6 @@ cdef class Connection:
     cdef int _release_parser(self) except -1
     cdef int _header_timeout(self) except -1
     cdef int _read_body(self, Request req) except -1
-    cdef int _send_continue(self, Request req) except -1
     cdef bint _handle(self, Request req) except -1
     cdef bint _respond(self, dict env, Request req, object result, double t0) except -1
     cdef dict _begin(self, Request req)
@@ -87,12 +71,6 @@ cdef class Connection:
     cdef bint _app_failed(self, dict env, Request req, object e, double t0) except -1
     cdef dict _environ(self, Request req)
     cdef bint _drain(self, Request req) except -1
-    cdef bytes _head(self, Py_ssize_t body_length, object body)
-    cdef int _send(self, object data) except -1
-    cdef int _send_body(self, bytes prefix, object data) except -1
-    cdef int _write_result(self, object result) except -1
-    cdef bint _try_sendfile(self, object wrapper) except -1
-    cdef int _send_error(self, int code, str reason) except -1
     cdef object _detach(self)
     cdef bytes _take_leftover(self)
 
