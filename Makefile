@@ -118,7 +118,8 @@ debug: $(VENV)/.ready
 	FASTHUB_DEBUG_BUILD=1 $(PY) setup.py -q build_ext --inplace --force
 
 clean:
-	rm -rf build dist wheelhouse src/*.egg-info src/fasthub/core/*.c src/fasthub/core/*.so src/fasthub/core/*.html
+	rm -rf build dist wheelhouse src/*.egg-info src/fasthub/core/*.c src/fasthub/core/*.so src/fasthub/core/*.html \
+	    src/fasthub/web/wsgi/*.c src/fasthub/web/wsgi/*.so src/fasthub/web/wsgi/*.html
 	rm -f .venv*/.built
 
 # CPython's own regression tests for the patched modules, run under fasthub.monkey_patch() on every

@@ -36,10 +36,11 @@ if DEBUG:
 
 
 def ext(name):
-    # Every compiled module lives in the core (fasthub.core.<name>).
+    # A compiled module by its dotted name: the hub's in fasthub.core, the WSGI request path's in
+    # fasthub.web.wsgi.
     return Extension(
-        f"fasthub.core.{name}",
-        [f"src/fasthub/core/{name}.pyx"],
+        name,
+        [f"src/{name.replace('.', '/')}.pyx"],
         include_dirs=include_dirs,
         define_macros=macros,
         extra_compile_args=compile_args,
@@ -48,7 +49,9 @@ def ext(name):
 
 setup(
     ext_modules=cythonize(
-        [ext("_timers"), ext("_hub"), ext("_waitlist"), ext("_cancel"), ext("_greenthread"), ext("_gsocket")],
+        [ext("fasthub.core._timers"), ext("fasthub.core._hub"), ext("fasthub.core._waitlist"),
+         ext("fasthub.core._cancel"), ext("fasthub.core._greenthread"), ext("fasthub.core._gsocket"),
+         ext("fasthub.web.wsgi._http"), ext("fasthub.web.wsgi._response"), ext("fasthub.web.wsgi._conn")],
         compiler_directives=directives,
         include_path=["src"],
         annotate=DEBUG,

@@ -203,6 +203,32 @@ def test_listener_callbacks_run_while_readable(pair):
     assert get_hub().remove_reader(a) is False
 
 
+def test_a_listener_that_hands_off_its_fd_costs_no_busy_loop(pair):
+    # A listener that cancels itself when the fd is readable (handing it to a green thread, as the
+    # WSGI server's parked connections do) keeps the fd's kernel interest for the next wait. If the
+    # bytes are then left unread, the next event finds nobody and drops the interest: the loop must
+    # not spin on the still-readable fd.
+    a, b = pair
+    hub = get_hub()
+    fired = []
+
+    def on_read():
+        fired.append(1)
+        lst.cancel()
+
+    lst = hub.add_reader(a, on_read)
+    b.send(b"left unread")
+    sleep(0.02)
+    assert fired == [1]
+    before = hub.switch_count
+    sleep(0.2)
+    assert hub.switch_count - before < 50          # a spinning loop would count thousands
+    lst = hub.add_reader(a, on_read)               # a new listener on the same fd is told at once
+    sleep(0.02)
+    assert fired == [1, 1]
+    assert a.recv(100) == b"left unread"
+
+
 def test_wakeup_from_a_real_os_thread(hub):
     w = Waiter()
 

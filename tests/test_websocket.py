@@ -380,6 +380,35 @@ def test_invalid_utf8_fails_fast_before_the_message_ends():
     srv.stop()
 
 
+def test_invalid_utf8_fails_fast_inside_a_frame():
+    # The text is checked as its bytes arrive: a frame announcing 100,000 bytes whose first ones are
+    # not UTF-8 is refused with 1007 without waiting for the rest of the frame (never sent here).
+    srv = serve()
+    raw = Raw(srv)
+    key = os.urandom(4)
+    start = b"fine so far \xff"
+    raw.sock.sendall(struct.pack("!BBH", 0x81, 0x80 | 126, 50_000) + key +
+                     bytes(b ^ key[i % 4] for i, b in enumerate(start)))
+    t0 = time.monotonic()
+    raw.expect_close(1007)
+    assert time.monotonic() - t0 < 3
+    alive(srv)
+    srv.stop()
+
+
+def test_compressed_text_is_checked_as_it_inflates():
+    srv = serve()
+    raw = Raw(srv, extensions="permessage-deflate")
+    c = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+    deflated = c.compress(b"ok \xff" + os.urandom(20_000)) + c.flush(zlib.Z_SYNC_FLUSH)
+    first = deflated[:64]          # holds the bad byte once inflated; the rest is never sent
+    key = os.urandom(4)
+    raw.sock.sendall(struct.pack("!BBH", 0xC1, 0x80 | 126, len(deflated)) + key +
+                     bytes(b ^ key[i % 4] for i, b in enumerate(first)))
+    raw.expect_close(1007)
+    srv.stop()
+
+
 # --- limits (Autobahn 9.x/12.x sizes) -----------------------------------------------------------
 
 def test_frame_and_message_limits_are_1009():
@@ -624,6 +653,39 @@ def test_several_green_threads_send_on_one_websocket():
         assert int(j) == counts.get(i, 0)                  # each sender's order is kept
         counts[i] = int(j) + 1
     assert counts == {str(i): 20 for i in range(8)}
+    ws.close()
+    srv.stop()
+
+
+@pytest.mark.parametrize("deflate", [False, True])
+def test_senders_that_must_wait_for_buffer_space_never_interleave(deflate):
+    # Frames big enough to fill the socket buffers while the client is not reading: senders then wait
+    # in the middle of a frame (and the lock serialising them exists only from then on). Every
+    # message still arrives whole, each sender's in order; compressed ones inflate (the compressor's
+    # state followed the order frames went out in).
+    size = 200_000
+
+    def handler(ws):
+        def sender(i):
+            for j in range(6):
+                body = bytes([65 + i]) * size if not deflate else os.urandom(size // 2).hex().encode()
+                ws.send(b"%d:%d:" % (i, j) + body)
+        gts = [fasthub.spawn(sender, i) for i in range(4)]
+        for gt in gts:
+            gt.wait()
+        ws.close()
+    srv = serve(handler)
+    ws = websocket.connect(url(srv), permessage_deflate=deflate, max_message_length=1 << 24)
+    fasthub.sleep(0.3)                                 # let the senders fill the buffers and wait
+    counts = {}
+    for message in ws:
+        i, j, body = message.split(b":", 2)
+        assert len(body) == size
+        if not deflate:
+            assert body == bytes([65 + int(i)]) * size
+        assert int(j) == counts.get(i, 0)
+        counts[i] = int(j) + 1
+    assert counts == {str(i).encode(): 6 for i in range(4)}
     ws.close()
     srv.stop()
 

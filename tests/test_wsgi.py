@@ -8,6 +8,7 @@ import os
 import signal
 import socket as stdsocket
 import ssl
+import struct
 import subprocess
 import sys
 import textwrap
@@ -642,6 +643,80 @@ def test_bad_requests_are_answered_and_the_server_goes_on(request_bytes, status)
     srv.stop()
 
 
+def test_http11_request_without_host_or_with_two_is_400():
+    # RFC 9112 3.2: a server MUST answer 400 to an HTTP/1.1 request without a Host header, or with
+    # more than one. HTTP/1.0 requests need none.
+    srv = serve(hello)
+    for request in (b"GET /nohost HTTP/1.1\r\nAccept: */*\r\n\r\n",
+                    b"GET /twohosts HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+                    b"GET /twohosts HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n"):
+        s = connect(srv.address)
+        s.settimeout(10)
+        s.sendall(request)
+        raw = read_until_close(s)
+        assert status_of(raw) == 400 and b"Host" in raw and b"Connection: close" in raw, raw[:300]
+        s.close()
+    (r,), s = exchange(srv, b"GET /old HTTP/1.0\r\n\r\n")
+    assert r.status == 200 and r.body == b"hello /old"
+    s.close()
+    assert_serving(srv)
+    srv.stop()
+
+
+@pytest.mark.parametrize("method", [b"BREW", b"get", b"FOO-BAR", b"M.1", b"PATCHX"])
+def test_unknown_method_that_is_a_token_gets_501_not_400(method):
+    # RFC 9110 9.1: a method the server does not know is not a malformed request. llhttp only knows
+    # its own list of methods; a token outside it is answered 501 Not Implemented.
+    srv = serve(hello)
+    s = connect(srv.address)
+    s.settimeout(10)
+    s.sendall(method + b" /pot HTTP/1.1\r\nHost: a\r\n\r\n")
+    raw = read_until_close(s)
+    assert status_of(raw) == 501, raw[:200]
+    s.close()
+    assert_serving(srv)
+    srv.stop()
+
+
+def test_a_bad_request_after_a_served_one_is_still_answered():
+    # Regression: after a response on a keep-alive connection, a refused next request (here 414, a
+    # header timeout's 408 the same) was met with a silent close: the server thought a response was
+    # already under way.
+    srv = serve(hello, header_timeout=0.3)
+    s = connect(srv.address)
+    s.settimeout(10)
+    s.sendall(b"GET /ok HTTP/1.1\r\nHost: a\r\n\r\nGET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: a\r\n\r\n")
+    raw = read_until_close(s)
+    assert raw.count(b"HTTP/1.1 200 OK") == 1 and b"HTTP/1.1 414 " in raw, raw[-300:]
+    s.close()
+    s = connect(srv.address)
+    s.settimeout(10)
+    s.sendall(b"GET /ok HTTP/1.1\r\nHost: a\r\n\r\nGET /slow HTTP/1.1\r\nHo")   # never finished
+    raw = read_until_close(s)
+    assert raw.count(b"HTTP/1.1 200 OK") == 1 and b"HTTP/1.1 408 " in raw, raw[-300:]
+    s.close()
+    srv.stop()
+
+
+def test_method_that_is_not_a_token_is_still_400_and_pipelined_unknown_method_is_501():
+    srv = serve(hello)
+    for request in (b"GE(T / HTTP/1.1\r\nHost: a\r\n\r\n", b"G@T / HTTP/1.1\r\nHost: a\r\n\r\n"):
+        s = connect(srv.address)
+        s.settimeout(10)
+        s.sendall(request)
+        assert status_of(read_until_close(s)) == 400
+        s.close()
+    # The refused method comes after two complete requests (one with a body) in the same packet.
+    s = connect(srv.address)
+    s.settimeout(10)
+    s.sendall(b"GET /1 HTTP/1.1\r\nHost: a\r\n\r\nPOST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n"
+              b"abcBREW /3 HTTP/1.1\r\nHost: a\r\n\r\n")
+    raw = read_until_close(s)
+    assert raw.count(b"HTTP/1.1 200 OK") == 2 and b"HTTP/1.1 501 " in raw, raw
+    s.close()
+    srv.stop()
+
+
 def test_chunked_body_over_the_limit_is_413():
     srv = serve(echo_body, max_body=1000)
     s = connect(srv.address)
@@ -821,6 +896,118 @@ def test_pool_limit_applies_backpressure():
     assert responses(third)().body == b"hello /third"
     for s in held[1:] + [third]:
         s.close()
+    srv.stop()
+
+
+# --- idle connections -----------------------------------------------------------------------------
+
+def green_threads():
+    """Green threads alive in this OS thread's hub (running, ready, parked or pending)."""
+    hub = fasthub.get_hub()
+    for h in fasthub.stats()["hubs"]:
+        if h["thread"] == hub.thread_ident:
+            return h["green_threads"]["total"]
+    raise AssertionError("fasthub.stats() does not list this thread's hub")
+
+
+def test_idle_keepalive_connections_hold_no_green_thread():
+    srv = serve(hello)
+    assert_serving(srv)
+    before = green_threads()
+    socks = []
+    for i in range(30):
+        (r,), s = exchange(srv, b"GET /first%d HTTP/1.1\r\nHost: a\r\n\r\n" % i)
+        assert r.body == b"hello /first%d" % i
+        socks.append(s)
+    fasthub.sleep(0.05)
+    assert srv.connection_count() == 30               # all open, kept alive...
+    assert green_threads() == before                  # ... and none holds a green thread
+    for i, s in enumerate(socks):                     # each is served again when bytes arrive
+        s.sendall(b"GET /again%d HTTP/1.1\r\nHost: a\r\n\r\n" % i)
+    for i, s in enumerate(socks):
+        assert responses(s)().body == b"hello /again%d" % i
+        s.close()
+    deadline = time.monotonic() + 5
+    while srv.connection_count() and time.monotonic() < deadline:
+        fasthub.sleep(0.01)
+    assert srv.connection_count() == 0                # closed by the clients: forgotten
+    srv.stop()
+
+
+def test_idle_connection_reset_by_the_client_frees_its_pool_slot():
+    srv = serve(hello, pool=1)
+    (r,), s = exchange(srv, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert r.status == 200
+    s.setsockopt(stdsocket.SOL_SOCKET, stdsocket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()                                         # RST while the connection is parked
+    (r,), s2 = exchange(srv, b"GET /next HTTP/1.1\r\nHost: a\r\n\r\n")   # the one slot is free again
+    assert r.body == b"hello /next"
+    s2.close()
+    srv.stop()
+
+
+def test_app_errors_on_a_resumed_keepalive_connection():
+    calls = []
+
+    def app(env, start_response):
+        calls.append(env["PATH_INFO"])
+        if env["PATH_INFO"] == "/boom":
+            raise RuntimeError("kaboom later")
+        return hello(env, start_response)
+    errors = io.StringIO()
+    srv = serve(app, error_log=errors)
+    s = connect(srv.address)
+    s.settimeout(10)
+    nxt = responses(s)
+    s.sendall(b"GET /fine HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert nxt().body == b"hello /fine"
+    fasthub.sleep(0.05)                               # parked between the two requests
+    s.sendall(b"GET /boom HTTP/1.1\r\nHost: a\r\n\r\n")
+    r = nxt()
+    assert r.status == 500 and r.getheader("Connection") == "close"
+    assert "RuntimeError: kaboom later" in errors.getvalue()
+    s.close()
+    assert calls == ["/fine", "/boom"]
+    assert_serving(srv)
+    srv.stop()
+
+
+def test_keepalive_with_a_pool_object_waits_in_its_green_thread():
+    # A user's pool bounds green threads: connections keep theirs while idle (no parking), and the
+    # keep-alive timeout still applies.
+    pool = fasthub.GreenPool(4)
+    srv = serve(hello, pool=pool, keepalive=0.3)
+    s = connect(srv.address)
+    s.settimeout(5)
+    nxt = responses(s)
+    for path in (b"/a", b"/b"):
+        s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: a\r\n\r\n")
+        assert nxt().body == b"hello " + path
+    assert pool.running() == 1                        # the idle connection holds its green thread
+    t0 = time.monotonic()
+    assert read_until_close(s) == b""
+    assert time.monotonic() - t0 < 3
+    s.close()
+    srv.stop()
+
+
+def test_environ_has_no_placeholders_left():
+    # Every request's environ starts as a copy of a template with the per-request keys: all of them
+    # are filled in, whatever the request.
+    seen = []
+
+    def app(env, start_response):
+        seen.append(dict(env))
+        return hello(env, start_response)
+    srv = serve(app)
+    (r1, r2), s = exchange(srv, b"GET /a?x=1 HTTP/1.1\r\nHost: a\r\n\r\n"
+                                b"POST /b HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n", 2)
+    s.close()
+    for env in seen:
+        assert [k for k, v in env.items() if v is None] == []
+    assert seen[0]["QUERY_STRING"] == "x=1" and seen[0]["SERVER_PROTOCOL"] == "HTTP/1.1"
+    assert seen[1]["QUERY_STRING"] == "" and seen[1]["SERVER_PROTOCOL"] == "HTTP/1.0"
+    assert seen[1]["REQUEST_METHOD"] == "POST" and seen[0]["wsgi.input"] is not seen[1]["wsgi.input"]
     srv.stop()
 
 

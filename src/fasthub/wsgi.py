@@ -1,7 +1,8 @@
 """``fasthub.wsgi``: the public path of the WSGI server, and ``python -m fasthub.wsgi module:app``.
 
-The code lives in ``fasthub.web.wsgi`` (the server), ``fasthub.web.wsgi.conn`` (one connection),
-``fasthub.web.wsgi.http`` (the parser glue) and ``fasthub.web.wsgi.cli`` (the command line).
+The code lives in ``fasthub.web.wsgi`` (the server), ``fasthub.web.wsgi._conn`` (compiled: one
+connection's request path), ``fasthub.web.wsgi._http`` (compiled: the parser glue) and
+``fasthub.web.wsgi.cli`` (the command line).
 """
 
 import sys

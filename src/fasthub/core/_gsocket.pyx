@@ -16,17 +16,37 @@ EINTR runs the signal handlers and retries (PEP 475).
 
 The GIL is kept during the system calls: on a non-blocking fd they return in microseconds, and taking
 the GIL back would cost more than it gives other threads.
+
+The servers (StreamServer, WSGI, WebSocket) use the same path with the timeout given per call instead
+of the socket's: ``recv_within`` / ``sendall_within`` (and their C forms ``recv_for`` / ``sendall_for``)
+bound each wait for the fd by ``timeout`` seconds and handle plain and TLS green sockets alike, so a
+connection handed to an application keeps its own timeout (None: blocking) whatever the server uses.
+Received bytes land in one buffer per OS thread and are copied out at their exact size: no connection
+owns a receive buffer. ``ssl_call`` is the one TLS retry loop (want-read / want-write -> wait, retry)
+under the green SSLSocket's handshake, read, write and unwrap, and under the servers' TLS I/O.
 """
 
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE, PyBUF_WRITABLE
+from cpython.bytearray cimport PyByteArray_AS_STRING
+from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.exc cimport PyErr_CheckSignals, PyErr_SetFromErrno
 from cpython.object cimport PyObject
 from libc.errno cimport errno, EAGAIN, EINTR
+from libc.math cimport INFINITY
 
 from fasthub.core._hub cimport Hub, get_hub
 from fasthub.core.includes.poller cimport FH_READ, FH_WRITE, fh_monotonic
 
 import _socket
+from _thread import _local as _os_thread_local
+
+try:
+    import _ssl
+except ImportError:  # a Python built without OpenSSL: there are no TLS sockets to serve
+    _ssl = None
+
+cdef extern from "pythread.h":
+    unsigned long PyThread_get_thread_ident() nogil
 
 cdef extern from *:
     """
@@ -50,9 +70,35 @@ cdef extern from "Python.h":
 
 cdef object _c_fileno = _socket.socket.fileno
 
+cdef extern from *:
+    """
+    /* _socket.socket.fileno's C function, called directly: the fd is read on every operation (never
+       cached, so a socket closed meanwhile fails cleanly) and the generic call costs more than the
+       system call's own user-space part. Set up once from the method descriptor, if it is one. */
+    typedef PyObject *(*fh_noargs_fn)(PyObject *, PyObject *);
+    static fh_noargs_fn fh_fileno_fn = NULL;
+    static PyTypeObject *fh_socket_type = NULL;
+    static void fh_fileno_init(PyObject *type, PyObject *descr) {
+        if (Py_IS_TYPE(descr, &PyMethodDescr_Type)
+                && (((PyMethodDescrObject *)descr)->d_method->ml_flags & METH_NOARGS)) {
+            fh_fileno_fn = (fh_noargs_fn)(void *)((PyMethodDescrObject *)descr)->d_method->ml_meth;
+            fh_socket_type = (PyTypeObject *)type;
+        }
+    }
+    static PyObject *fh_fileno(PyObject *sock, PyObject *fallback) {
+        if (fh_fileno_fn != NULL && PyObject_TypeCheck(sock, fh_socket_type))
+            return fh_fileno_fn(sock, NULL);
+        return PyObject_CallOneArg(fallback, sock);
+    }
+    """
+    void fh_fileno_init(object type, object descr)
+    object fh_fileno(object sock, object fallback)
+
+fh_fileno_init(_socket.socket, _socket.socket.__dict__["fileno"])
+
 
 cdef int _fd_of(object sock) except? -2:
-    return _c_fileno(sock)
+    return fh_fileno(sock, _c_fileno)
 
 
 cdef object _deadline(object sock):
@@ -78,15 +124,48 @@ cdef int _wait(int fd, int direction, object deadline) except -1:
 
 cdef struct _Deadline:
     bint started    # a wait already happened: the fields below are set
-    bint limited    # False: the socket has no timeout
+    bint limited    # False: no time limit
     double at       # monotonic deadline when limited
+    bint explicit   # True: ``timeout`` below is the limit; False: the socket's own timeout is
+    double timeout  # seconds (INFINITY: no limit), when explicit
 
 
-cdef ssize_t _transfer(object sock, int fd, char *buf, size_t n, int flags, int direction,
-                       _Deadline *dl) except -1:
+cdef inline void _explicit(_Deadline *dl, double timeout):
+    dl.started = False
+    dl.explicit = True
+    dl.timeout = timeout
+
+
+cdef inline void _own(_Deadline *dl):
+    dl.started = False
+    dl.explicit = False
+
+
+cdef int _start(_Deadline *dl, object sock) except -1:
+    # At the first wait of an operation: fix its deadline from the explicit timeout or the socket's.
+    if dl.explicit:
+        dl.limited = dl.timeout != INFINITY
+        if dl.limited:
+            dl.at = fh_monotonic() + dl.timeout
+    else:
+        timeout = sock._timeout
+        dl.limited = timeout is not None
+        if dl.limited:
+            dl.at = fh_monotonic() + <double>timeout
+    dl.started = True
+    return 0
+
+
+cdef inline bint _nonblocking(_Deadline *dl, object sock, int flags) except -1:
+    # A socket at timeout 0.0 (or MSG_DONTWAIT) raises instead of waiting; explicit timeouts wait.
+    return not dl.explicit and (sock._timeout == 0.0 or flags & MSG_DONTWAIT)
+
+
+cdef inline ssize_t _transfer(object sock, int fd, char *buf, size_t n, int flags, int direction,
+                              _Deadline *dl) except -1:
     # One recv (direction FH_READ) or send (FH_WRITE) that moved data, parking in the hub on EAGAIN.
-    # The first wait fixes the deadline in *dl, so a caller looping over chunks (sendall) is bounded
-    # by the socket timeout as a whole, as the stdlib's sendall is.
+    # The first wait fixes the deadline in *dl, so a caller looping over chunks with one *dl (the
+    # socket's sendall) is bounded by the timeout as a whole, as the stdlib's sendall is.
     cdef ssize_t r
     cdef int err
     while True:
@@ -103,13 +182,9 @@ cdef ssize_t _transfer(object sock, int fd, char *buf, size_t n, int flags, int 
         if not fh_would_block(err):
             _raise_errno(err)
         if not dl.started:
-            timeout = sock._timeout
-            if timeout == 0.0 or flags & MSG_DONTWAIT:
+            if _nonblocking(dl, sock, flags):
                 _raise_errno(err)
-            dl.limited = timeout is not None
-            if dl.limited:
-                dl.at = fh_monotonic() + <double>timeout
-            dl.started = True
+            _start(dl, sock)
         _wait(fd, direction, dl.at if dl.limited else None)
 
 
@@ -198,7 +273,7 @@ def recv_into(self, buffer, Py_ssize_t nbytes=0, int flags=0):
     """
     cdef Py_buffer view
     cdef _Deadline dl
-    dl.started = False
+    _own(&dl)
     if nbytes < 0:
         raise ValueError("negative buffersize in recv_into")
     try:
@@ -224,7 +299,7 @@ def send(self, data, int flags=0):
     """
     cdef Py_buffer view
     cdef _Deadline dl
-    dl.started = False
+    _own(&dl)
     PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
     try:
         return _transfer(self, _fd_of(self), <char *>view.buf, <size_t>view.len, flags, FH_WRITE, &dl)
@@ -243,7 +318,7 @@ def sendall(self, data, int flags=0):
     cdef int fd
     cdef Py_ssize_t offset = 0
     cdef _Deadline dl
-    dl.started = False
+    _own(&dl)
     PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
     try:
         fd = _fd_of(self)
@@ -252,3 +327,176 @@ def sendall(self, data, int flags=0):
                                 flags, FH_WRITE, &dl)
     finally:
         PyBuffer_Release(&view)
+
+
+# --- TLS: the one retry loop --------------------------------------------------------------------
+
+cdef object _WantRead = _ssl.SSLWantReadError if _ssl is not None else ()
+cdef object _WantWrite = _ssl.SSLWantWriteError if _ssl is not None else ()
+cdef object _TLSEnd = (_ssl.SSLZeroReturnError, _ssl.SSLEOFError) if _ssl is not None else ()
+
+
+cdef object _tls_retry(object sock, object fn, tuple args, _Deadline *dl):
+    # Call a TLS object's method; on want-read / want-write wait for the fd and call it again.
+    cdef int direction
+    while True:
+        try:
+            return fn(*args)
+        except _WantRead:
+            if _nonblocking(dl, sock, 0):
+                raise
+            direction = FH_READ
+        except _WantWrite:
+            if _nonblocking(dl, sock, 0):
+                raise
+            direction = FH_WRITE
+        if not dl.started:
+            _start(dl, sock)
+        _wait(_fd_of(sock), direction, dl.at if dl.limited else None)
+
+
+def ssl_call(sock, fn, *args):
+    """Call ``fn(*args)`` (a method of ``sock``'s TLS object: do_handshake, read, write, shutdown),
+    parking the calling green thread whenever OpenSSL wants the fd readable or writable.
+
+    The socket's timeout bounds the whole call (TimeoutError); at timeout 0.0 the SSLWantReadError /
+    SSLWantWriteError is raised as the stdlib does. The green SSLSocket's methods use this.
+    """
+    cdef _Deadline dl
+    _own(&dl)
+    return _tls_retry(sock, fn, args, &dl)
+
+
+# --- the servers' I/O: a timeout per wait, plain or TLS --------------------------------------------
+
+# Bytes are received into one buffer per OS thread and copied out at their size: the copy is cheap
+# next to the system call, and no connection (idle ones least of all) owns a receive buffer. Nothing
+# switches green threads between the receive and the copy, so one buffer per OS thread is enough.
+cdef enum:
+    RECV_SIZE = 65536
+cdef object _buffers = _os_thread_local()
+cdef unsigned long _buffer_thread = 0
+cdef object _buffer = None
+
+
+cdef object _thread_buffer():
+    global _buffer_thread, _buffer
+    cdef unsigned long ident = PyThread_get_thread_ident()
+    if ident != _buffer_thread or _buffer is None:
+        try:
+            buf = _buffers.buf
+        except AttributeError:
+            buf = _buffers.buf = bytearray(RECV_SIZE)
+        _buffer = buf
+        _buffer_thread = ident
+    return _buffer
+
+
+cdef object _recv_now(object sock, int *want):
+    # One receive attempt into the thread's buffer, never waiting: the bytes received (b'' at end of
+    # stream), or None with the direction to wait for in *want.
+    cdef ssize_t r
+    cdef int err
+    cdef object buf = _thread_buffer()
+    cdef char *p = PyByteArray_AS_STRING(buf)
+    sslobj = getattr(sock, "_sslobj", None)
+    if sslobj is not None:
+        try:
+            r = sslobj.read(RECV_SIZE, buf)
+        except _WantRead:
+            want[0] = FH_READ
+            return None
+        except _WantWrite:
+            want[0] = FH_WRITE
+            return None
+        except _TLSEnd:
+            r = 0
+        return PyBytes_FromStringAndSize(p, r)
+    while True:
+        r = c_recv(_fd_of(sock), p, RECV_SIZE, 0)
+        if r >= 0:
+            return PyBytes_FromStringAndSize(p, r)
+        err = errno
+        if err == EINTR:
+            PyErr_CheckSignals()
+        elif fh_would_block(err):
+            want[0] = FH_READ
+            return None
+        else:
+            _raise_errno(err)
+
+
+# Called through a pointer so the compiler keeps it out of _recv's frame (see there).
+ctypedef object (*_attempt_fn)(object, int *)
+cdef _attempt_fn _recv_attempt = _recv_now
+
+
+cdef object _recv(object sock, double timeout):
+    # Receive what has arrived, waiting for it. The attempt is a separate frame: a green thread waits
+    # here for a WebSocket's next message, with this frame saved on its stack all the while.
+    cdef int want = FH_READ
+    cdef _Deadline dl
+    _explicit(&dl, timeout)
+    while True:
+        data = _recv_attempt(sock, &want)
+        if data is not None:
+            return data
+        if not dl.started:
+            _start(&dl, sock)
+        _wait(_fd_of(sock), want, dl.at if dl.limited else None)
+
+
+cdef object recv_for(object sock, double timeout):
+    return _recv(sock, timeout)
+
+
+cdef int sendall_for(object sock, object data, double timeout) except -1:
+    cdef Py_buffer view
+    cdef Py_ssize_t offset = 0
+    cdef int fd
+    cdef _Deadline dl
+    sslobj = getattr(sock, "_sslobj", None)
+    if sslobj is not None:
+        mv = memoryview(data)
+        while offset < len(mv):
+            _explicit(&dl, timeout)
+            offset += _tls_retry(sock, sslobj.write, (mv[offset:] if offset else data,), &dl)
+        return 0
+    PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+    try:
+        fd = _fd_of(sock)
+        while offset < view.len:
+            # A fresh deadline per chunk: the timeout bounds each wait, so a slow reader that keeps
+            # taking data is served however long the whole body takes.
+            _explicit(&dl, timeout)
+            offset += _transfer(sock, fd, <char *>view.buf + offset, <size_t>(view.len - offset), 0,
+                                FH_WRITE, &dl)
+    finally:
+        PyBuffer_Release(&view)
+    return 0
+
+
+cdef inline double _seconds(object timeout) except? -1.0:
+    return INFINITY if timeout is None else <double>timeout
+
+
+def recv_within(sock, timeout=None):
+    """Receive what has arrived on green socket ``sock`` (plain or TLS), up to 64 KiB, as bytes;
+    b'' at end of stream (a TLS close_notify or a ragged EOF too).
+
+    Parks the calling green thread until data arrives; TimeoutError after ``timeout`` seconds (None:
+    no limit), whatever the socket's own timeout. FdClosedError if the socket is closed meanwhile,
+    OSError for connection errors.
+    """
+    return _recv(sock, _seconds(timeout))
+
+
+def sendall_within(sock, data, timeout=None):
+    """Send all of ``data`` on green socket ``sock`` (plain or TLS).
+
+    Parks the calling green thread while the kernel buffer is full; each of those waits may last
+    ``timeout`` seconds (None: no limit) before TimeoutError, so a peer that stops reading is given
+    up on while a slow one that keeps reading is served. OSError (BrokenPipeError...) if the peer is
+    gone, FdClosedError if the socket is closed meanwhile.
+    """
+    sendall_for(sock, data, _seconds(timeout))

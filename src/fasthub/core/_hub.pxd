@@ -92,6 +92,7 @@ cdef class Hub(greenlet):
     cdef _FdSlot _slot(self, int fd)
     cdef int _set_interest(self, int fd, _FdSlot slot, int mask) except -1
     cdef object _wait_fd(self, int fd, int direction, object timeout, object timeout_exc, bint managed=*)
+    cdef Listener _listen(self, int fd, int direction, object callback, tuple args)
     cdef int _run_entry(self, object fn, object args) except -1
     cdef int _run_ready(self) except -1
     cdef int _fire_timers(self, double now) except -1

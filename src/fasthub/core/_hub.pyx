@@ -461,7 +461,9 @@ cdef class Hub(greenlet):
         return self._wait_fd(_fileno(fd), FH_WRITE, timeout, timeout_exc, False)
 
     def _add_listener(self, fd, int direction, callback, tuple args):
-        cdef int ifd = _fileno(fd)
+        return self._listen(_fileno(fd), direction, callback, args)
+
+    cdef Listener _listen(self, int ifd, int direction, object callback, tuple args):
         cdef _FdSlot slot = self._slot(ifd)
         cdef Listener lst
         if (slot.reader if direction == FH_READ else slot.writer) is not None:
@@ -581,7 +583,7 @@ cdef class Hub(greenlet):
         return 0
 
     cdef int _dispatch(self, int n) except -1:
-        cdef int i, fd, ev, want
+        cdef int i, fd, ev, want, served
         cdef _FdSlot slot
         cdef object obj
         cdef Py_ssize_t nfds = len(self._fds)
@@ -598,22 +600,32 @@ cdef class Hub(greenlet):
             if slot is None:
                 fh_poller_set(&self.poller, fd, FH_READ | FH_WRITE, 0)
                 continue
+            served = 0
             if ev & FH_READ:
                 obj = slot.reader
                 if type(obj) is Waiter:
+                    served = FH_READ
                     slot.reader = None
                     self._run_entry(obj, None)
                 elif obj is not None:
+                    served = FH_READ
                     self._run_entry((<Listener>obj).callback, (<Listener>obj).args or None)
             if ev & FH_WRITE:
                 obj = slot.writer
                 if type(obj) is Waiter:
+                    served |= FH_WRITE
                     slot.writer = None
                     self._run_entry(obj, None)
                 elif obj is not None:
+                    served |= FH_WRITE
                     self._run_entry((<Listener>obj).callback, (<Listener>obj).args or None)
-            # Lazily drop interest nobody needs any more (see the module docstring).
-            want = (FH_READ if slot.reader is not None else 0) | (FH_WRITE if slot.writer is not None else 0)
+            # Lazily drop interest nobody needs any more (see the module docstring): in a direction
+            # whose event found nobody to serve. A direction just served keeps its interest even if
+            # its waiter or listener is gone now: the next wait on the fd is the common case (a
+            # listener handing the fd to a green thread, as the WSGI server's parked connections do,
+            # would otherwise cost an epoll_ctl to drop the interest and one to add it back).
+            want = ((FH_READ if slot.reader is not None else 0) | (FH_WRITE if slot.writer is not None else 0)
+                    | served)
             if (slot.mask & ev) & ~want:
                 want = slot.mask & want
                 if fh_poller_set(&self.poller, fd, slot.mask, want) < 0:

@@ -3,8 +3,9 @@
 ``SSLContext.wrap_socket()`` given a fasthub green socket returns a green ``SSLSocket``: a subclass
 of both the stdlib ``ssl.SSLSocket`` (so isinstance checks, ``getpeercert()``, ``makefile()``...
 are the stdlib's) and the green socket. Its fd stays non-blocking, so OpenSSL answers "want read" /
-"want write" instead of blocking; the handshake, read, write and unwrap (TLS shutdown) loops here
-wait in the hub for the fd on those answers and try again, with the socket's timeout bounding each
+"want write" instead of blocking; the handshake, read, write and unwrap (TLS shutdown) go through
+``fasthub.core._gsocket.ssl_call``, which waits in the hub for the fd on those answers and tries again
+(the servers' TLS handshake is this one, their TLS I/O the same loop), with the socket's timeout bounding each
 operation as the stdlib does. A non-blocking socket (timeout 0.0) raises SSLWantReadError /
 SSLWantWriteError as the stdlib does.
 
@@ -20,6 +21,7 @@ import ssl as _std
 
 import _ssl
 
+from fasthub.core._gsocket import ssl_call as _ssl_call
 from fasthub.green import socket as _gsocket
 from fasthub.green._stdlib_like import like as _like
 
@@ -43,35 +45,8 @@ _StdSSLContext = _std.SSLContext
 _real_create_default_context = _std.create_default_context
 _real_create_unverified_context = _std._create_unverified_context
 
-_monotonic = _gsocket._monotonic
-_wait = _gsocket._wait
-_READ = _gsocket._READ
-_WRITE = _gsocket._WRITE
-_fileno = _gsocket._ssock.fileno
-
-
-def _ssl_call(sock, fn, *args):
-    """Call an SSLObject method; on want-read/want-write wait (green) for the fd and call again.
-
-    The socket's timeout bounds the whole call (TimeoutError). On a non-blocking socket the
-    SSLWant*Error is raised as the stdlib does.
-    """
-    timeout = sock._timeout
-    deadline = None
-    while True:
-        try:
-            return fn(*args)
-        except SSLWantReadError:
-            if timeout == 0.0:
-                raise
-            direction = _READ
-        except SSLWantWriteError:
-            if timeout == 0.0:
-                raise
-            direction = _WRITE
-        if deadline is None and timeout is not None:
-            deadline = _monotonic() + timeout
-        _wait(sock, _fileno(sock), direction, deadline)
+# _ssl_call(sock, fn, *args): the TLS retry loop (want-read / want-write -> park in the hub, retry), in
+# C and shared with the servers' TLS I/O; the socket's timeout bounds each whole call.
 
 
 class _GreenSSLSocketBase(_StdSSLSocket, _gsocket.socket):

@@ -7,7 +7,9 @@ returned are fasthub green sockets (blocking calls park only the calling green t
 import socket as _stdsocket
 import ssl as _ssl
 
-from fasthub.web.server import StopServe, StreamServer, make_listener, to_green
+from fasthub.green import ssl as _green_ssl
+from fasthub.green.socket import _green, socket as _green_socket
+from fasthub.web.server import StopServe, StreamServer, make_listener
 
 __all__ = ["listen", "connect", "serve", "StopServe", "wrap_ssl"]
 
@@ -26,8 +28,7 @@ def listen(addr, family=_stdsocket.AF_INET, backlog=50, reuse_addr=True, reuse_p
             addr = "./" + addr
     elif family == _stdsocket.AF_INET6 and isinstance(addr, tuple) and addr[0] in ("", None):
         addr = ("::",) + tuple(addr[1:])
-    sock = make_listener(addr, backlog, reuse_addr=reuse_addr, reuse_port=bool(reuse_port))
-    return to_green(sock)
+    return _green(make_listener(addr, backlog, reuse_addr=reuse_addr, reuse_port=bool(reuse_port)))
 
 
 def connect(addr, family=_stdsocket.AF_INET, bind=None):
@@ -36,8 +37,7 @@ def connect(addr, family=_stdsocket.AF_INET, bind=None):
     Blocks the calling green thread until connected; raises OSError (ConnectionRefusedError, ...)
     on failure. ``bind``: a local address to bind to first.
     """
-    from fasthub.green.socket import socket as green_socket
-    sock = green_socket(family, _stdsocket.SOCK_STREAM)
+    sock = _green_socket(family, _stdsocket.SOCK_STREAM)
     try:
         if bind is not None:
             sock.bind(bind)
@@ -101,16 +101,13 @@ def wrap_ssl(sock, *args, **kwargs):
             ctx.load_cert_chain(certfile, keyfile)
         if ciphers:
             ctx.set_ciphers(ciphers)
-    from fasthub.web.server import _green_socket_class, _green_ssl_module
-    green_ssl = _green_ssl_module()
-    green_cls = _green_socket_class()
     listening = _is_listening(sock)
-    if green_ssl is not None and green_cls is not None and isinstance(sock, green_cls):
+    if isinstance(sock, _green_socket):
         # A green SSLSocket: its handshake and I/O park only the calling green thread.
-        return green_ssl.SSLContext.wrap_socket(ctx, sock, server_side=server_side,
-                                                do_handshake_on_connect=do_handshake and not listening,
-                                                suppress_ragged_eofs=ragged,
-                                                server_hostname=server_hostname)
+        return _green_ssl.SSLContext.wrap_socket(ctx, sock, server_side=server_side,
+                                                 do_handshake_on_connect=do_handshake and not listening,
+                                                 suppress_ragged_eofs=ragged,
+                                                 server_hostname=server_hostname)
     return ctx.wrap_socket(sock, server_side=server_side,
                            do_handshake_on_connect=do_handshake and not listening,
                            suppress_ragged_eofs=ragged, server_hostname=server_hostname)

@@ -1,24 +1,25 @@
 """StreamServer: accept TCP, Unix or TLS connections and run ``handle(sock, addr)`` for each one in its
 own green thread, from a bounded pool.
 
-How it works. The listening socket is a plain non-blocking stdlib socket; one green thread (the
-acceptor) loops on accept() and parks in the hub with wait_read() when nothing is pending. Before
-each accept it makes sure the pool has room: while the pool is full it stops accepting, so the kernel's
-backlog (and then the clients' SYN retries) absorb the overload instead of this process' memory. Each
-accepted connection is made non-blocking and handed to a handler green thread, which wraps it in a
-green socket (and does the TLS handshake there, never in the acceptor), calls ``handle`` and closes
-the socket when ``handle`` returns.
+How it works. The server accepts on its own green socket object on the listening fd; one green thread
+(the acceptor) loops on accept() and parks in the hub when nothing is pending. Before each accept it
+makes sure the pool has room: while the pool is full it stops accepting, so the kernel's backlog (and
+then the clients' SYN retries) absorb the overload instead of this process' memory. Each accepted
+connection is a fasthub green socket, handed to a handler green thread, which does the TLS handshake
+there (the green SSLSocket's, never in the acceptor), calls ``handle`` and closes the socket when
+``handle`` returns. Every wait, the protocol servers' included (WSGI, WebSocket), goes through the
+green socket path (``fasthub.core._gsocket``): try the system call, park only on EAGAIN.
+
+A protocol server may *park* a connection instead (the WSGI server does with idle keep-alive
+connections): its ``_serve`` returns True, the handler green thread ends without closing the socket,
+and the connection keeps its pool slot until it is closed (``_Slots.release``); the protocol serves
+its next requests in new green threads meanwhile.
 
 Stopping. ``stop(timeout)`` closes the listener first (no new connections), then calls the
 ``_on_stop`` hook (the WSGI server uses it to drop idle keep-alive connections at once), waits up to
 ``timeout`` seconds for the running handlers to return, and kills the rest with GreenletExit.
-
-The module also holds the small non-blocking I/O helpers the WSGI and WebSocket layers share
-(``recv_into``, ``sendall``): try the system call first and park in the hub only on EAGAIN, which is
-the cheapest way to do I/O with a readiness-based loop.
 """
 
-import _socket
 import errno
 import os
 import socket as _stdsocket
@@ -28,9 +29,12 @@ import sys
 
 from greenlet import GreenletExit
 
+from fasthub.core import _gsocket
 from fasthub.core._greenthread import getcurrent, spawn
-from fasthub.core._hub import FdClosedError, get_hub, monotonic, notify_close, sleep, wait_read, wait_write
+from fasthub.core._hub import FdClosedError, get_hub, monotonic, sleep
 from fasthub.core._waitlist import ParkTimeout, WaitList
+from fasthub.green import ssl as _green_ssl
+from fasthub.green.socket import socket as _green_socket
 
 __all__ = ["StreamServer", "DEFAULT_MAX_CONNECTIONS", "StopServe"]
 
@@ -46,130 +50,17 @@ _ACCEPT_TRANSIENT = {errno.ECONNABORTED, errno.EPROTO, errno.EINTR, errno.EPERM,
 # accept() errors that mean "out of a resource": back off and retry instead of spinning.
 _ACCEPT_EXHAUSTED = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
-_WANT_READ = (BlockingIOError, InterruptedError, _ssl.SSLWantReadError)
-_WANT_WRITE = _ssl.SSLWantWriteError
-_c_recv_into = _socket.socket.recv_into
-_c_send = _socket.socket.send
-
-
-def _ssl_recv_into(sock, buf):
-    # Straight on the C TLS object: on a non-blocking fd it raises SSLWantReadError instead of
-    # waiting (a green SSLSocket's read(), or ssl.SSLSocket once monkey-patched, would wait by the
-    # socket's own timeout and ignore ours).
-    obj = sock._sslobj
-    if obj is None:
-        raise OSError(errno.EBADF, "fasthub: the TLS socket is closed")
-    return obj.read(len(buf), buf)
-
-
-def _ssl_send(sock, data):
-    obj = sock._sslobj
-    if obj is None:
-        raise OSError(errno.EBADF, "fasthub: the TLS socket is closed")
-    return obj.write(data)
-_RETRY_SEND = (BlockingIOError, InterruptedError, _ssl.SSLWantWriteError, _ssl.SSLWantReadError)
-
 
 class StopServe(Exception):
     """Raise from a connection handler to stop the server that runs it (eventlet's StopServe)."""
 
 
-# --- non-blocking I/O helpers shared by wsgi.py and websocket.py ----------------------------------
-
-def recv_into(sock, buf, timeout=None, timeout_exc=None):
-    """Receive into ``buf`` from a non-blocking (or green) socket; return the byte count (0 at EOF).
-
-    Blocks the calling green thread until data arrives; raises ``timeout_exc`` (default
-    TimeoutError) after ``timeout`` seconds, FdClosedError if the socket is closed meanwhile, and
-    OSError for connection errors. Works for plain and TLS sockets.
-    """
-    # Call the C-level methods: a green socket's own recv_into() would wait by its own timeout.
-    # (A TLS socket is recognised by its _sslobj, which survives monkey-patching of ssl.SSLSocket.)
-    recv = _c_recv_into if getattr(sock, "_sslobj", None) is None else _ssl_recv_into
-    while True:
-        try:
-            return recv(sock, buf)
-        except _WANT_READ:
-            wait_read(sock.fileno(), timeout, timeout_exc)
-        except _WANT_WRITE:
-            wait_write(sock.fileno(), timeout, timeout_exc)
-        except (_ssl.SSLEOFError, _ssl.SSLZeroReturnError):
-            return 0
-
-
-def sendall(sock, data, timeout=None, timeout_exc=None):
-    """Send all of ``data`` on a non-blocking (or green) socket.
-
-    Blocks the calling green thread while the socket buffer is full; ``timeout`` bounds each wait
-    (a client that stops reading is given up on after that long). Raises OSError (e.g.
-    BrokenPipeError) if the peer went away, ``timeout_exc`` (default TimeoutError) on timeout.
-    """
-    send = _c_send if getattr(sock, "_sslobj", None) is None else _ssl_send
-    try:
-        sent = send(sock, data)
-    except _RETRY_SEND:
-        sent = 0
-    if sent == len(data):
-        return
-    view = memoryview(data).cast("B")
-    total = len(view)
-    fd = sock.fileno()
-    while sent < total:
-        try:
-            sent += send(sock, view[sent:])
-            continue
-        except (BlockingIOError, InterruptedError, _WANT_WRITE):
-            wait_write(fd, timeout, timeout_exc)
-        except _ssl.SSLWantReadError:
-            wait_read(fd, timeout, timeout_exc)
-
-
-def close_socket(sock):
-    """Close a socket that green threads may be waiting on: wake them (FdClosedError), then close."""
-    try:
-        fd = sock.fileno()
-    except (OSError, ValueError):
-        fd = -1
-    if fd >= 0:
-        try:
-            notify_close(fd)
-        except Exception:  # the hub may be gone at interpreter exit; closing still matters
-            pass
+def _close(sock):
+    # A green socket's close() wakes the green threads waiting on it (FdClosedError) first.
     try:
         sock.close()
     except OSError:
         pass
-
-
-def _green_socket_class():
-    """fasthub.green.socket.socket, or None if that module is not importable."""
-    try:
-        from fasthub.green import socket as gsocket_mod
-    except ImportError:
-        return None
-    return getattr(gsocket_mod, "socket", None)
-
-
-def to_green(raw):
-    """Turn a raw stdlib socket (its fd) into a fasthub green socket, without copying the fd.
-
-    The raw object is detached (it no longer owns the fd); the green socket does. A socket that is
-    already green, or a TLS socket (its session lives in the object), is returned as is.
-    """
-    cls = _green_socket_class()
-    if cls is None or isinstance(raw, cls) or getattr(raw, "_sslobj", None) is not None:
-        return raw
-    family, type_, proto = raw.family, raw.type, raw.proto
-    fd = raw.detach()
-    return cls(family, type_, proto, fileno=fd)
-
-
-def _green_ssl_module():
-    try:
-        from fasthub.green import ssl as gssl
-    except ImportError:
-        return None
-    return gssl
 
 
 # --- listeners ------------------------------------------------------------------------------------
@@ -256,7 +147,12 @@ def _remove_stale_unix_socket(path):
 # --- the connection pool --------------------------------------------------------------------------
 
 class _Slots:
-    """Bounded count of running handlers; the acceptor waits in wait_free() while it is full."""
+    """Bounded count of open connections; the acceptor waits in wait_free() while it is full.
+
+    spawn() takes a slot for a new connection's handler; release() gives it back when the connection
+    is closed: when its handler ends (StreamServer._handler_done), or later if the protocol parked it
+    (a parked connection keeps its slot across the green threads that serve it).
+    """
 
     __slots__ = ("size", "used", "_freed")
 
@@ -274,18 +170,16 @@ class _Slots:
     def spawn(self, fn, *args):
         self.used += 1
         try:
-            return spawn(self._run, fn, args)
+            return spawn(fn, *args)
         except BaseException:
             self.used -= 1
             raise
 
-    def _run(self, fn, args):
-        try:
-            fn(*args)
-        finally:
-            self.used -= 1
-            if self._freed:
-                self._freed.unpark_one()
+    def release(self):
+        """Give a slot back: a connection was closed."""
+        self.used -= 1
+        if self._freed:
+            self._freed.unpark_one()
 
     def free(self):
         return self.size - self.used
@@ -309,8 +203,6 @@ class StreamServer:
     stop_timeout = 1.0
     # eventlet's serve() leaves the listening socket open when it returns; StreamServer closes it.
     _keep_listener_open = False
-    # Protocol servers (wsgi.py) that drive the non-blocking socket themselves set this.
-    _raw_connections = False
 
     def __init__(self, listener, handle=None, pool=None, ssl_context=None, backlog=DEFAULT_BACKLOG,
                  handshake_timeout=30.0, spawn=None, reuse_port=False):
@@ -337,7 +229,7 @@ class StreamServer:
         self._reuse_port = reuse_port
         self._conns = {}           # handler identity (getcurrent()) -> socket, while it runs
         self._acceptor = None
-        self._raw = None           # our non-blocking socket object on the listening fd
+        self._raw = None           # our green socket object on the listening fd
         self._user_listener = None
         self._closed = False
         self._stopped = WaitList()     # serve_forever() until close()
@@ -392,8 +284,7 @@ class StreamServer:
         fd = sock.fileno()
         if fd < 0:
             raise ValueError("fasthub: the listener socket is closed")
-        self._raw = _stdsocket.socket(sock.family, sock.type, sock.proto, fileno=fd)
-        self._raw.setblocking(False)
+        self._raw = _green_socket(sock.family, sock.type, sock.proto, fileno=fd)
         self.family = sock.family
 
     def init_socket(self):
@@ -403,8 +294,7 @@ class StreamServer:
                 raise RuntimeError("fasthub: this server was closed; create a new one")
             sock = make_listener(self._address, self.backlog, reuse_port=self._reuse_port)
             self._user_listener = sock
-            self._raw = _stdsocket.socket(sock.family, sock.type, sock.proto, fileno=sock.fileno())
-            self._raw.setblocking(False)
+            self._raw = _green_socket(sock.family, sock.type, sock.proto, fileno=sock.fileno())
             self.family = sock.family
 
     def start(self):
@@ -437,17 +327,13 @@ class StreamServer:
         self._closed = True
         raw, self._raw = self._raw, None
         if raw is not None:
-            try:
-                notify_close(raw.fileno())   # wakes the acceptor with FdClosedError
-            except (OSError, ValueError):
-                pass
             path = None
             if raw.family == getattr(_stdsocket, "AF_UNIX", None):
                 try:
                     path = raw.getsockname()
                 except OSError:
                     path = None
-            raw.detach()
+            raw.detach()   # a green socket's detach() wakes the acceptor with FdClosedError
             if self._user_listener is not None and not self._keep_listener_open:
                 try:
                     self._user_listener.close()
@@ -479,7 +365,7 @@ class StreamServer:
                 _kill_task(task)
             self._wait_drained(monotonic() + 1.0)
             for task, sock in list(self._conns.items()):
-                close_socket(sock)   # a handler that ignored GreenletExit still loses its socket
+                _close(sock)   # a handler that ignored GreenletExit still loses its socket
 
     def _wait_drained(self, deadline):
         me = getcurrent()
@@ -515,13 +401,8 @@ class StreamServer:
         is_tcp = family in (_stdsocket.AF_INET, _stdsocket.AF_INET6)
         slots = self._slots
         pool = self._pool
+        body = self._handler_body()
         backoff = 0.01
-        new_socket = _stdsocket.socket
-        green_cls = None
-        if not self._raw_connections or self.ssl_context is not None:
-            # Build the handler's green socket straight from the fd (it makes the fd non-blocking);
-            # TLS connections are always green sockets, wrapped in a green SSLSocket later.
-            green_cls = _green_socket_class()
         SOCK_STREAM = _stdsocket.SOCK_STREAM
         try:
             while not self._closed:
@@ -531,7 +412,7 @@ class StreamServer:
                 try:
                     fd, addr = accept()
                 except (BlockingIOError, InterruptedError):
-                    wait_read(lfd)
+                    _gsocket.wait(lfd, _gsocket.READ, None)
                     continue
                 except OSError as e:
                     if self._closed:
@@ -546,11 +427,8 @@ class StreamServer:
                         continue
                     raise
                 backoff = 0.01
-                if green_cls is not None:
-                    sock = green_cls(family, SOCK_STREAM, 0, fileno=fd)
-                else:
-                    sock = new_socket(family, SOCK_STREAM, 0, fileno=fd)
-                    sock.setblocking(False)
+                # A green socket straight from the fd (it makes the fd non-blocking).
+                sock = _green_socket(family, SOCK_STREAM, 0, fileno=fd)
                 if is_tcp:
                     try:
                         sock.setsockopt(_stdsocket.IPPROTO_TCP, _stdsocket.TCP_NODELAY, 1)
@@ -559,9 +437,9 @@ class StreamServer:
                 if not addr:
                     addr = ""   # Unix sockets have no peer address
                 if slots is not None:
-                    slots.spawn(self._serve_connection, sock, addr)
+                    slots.spawn(body, sock, addr)
                 else:
-                    pool.spawn(self._serve_connection, sock, addr)
+                    pool.spawn(body, sock, addr)
         except (FdClosedError, GreenletExit):
             return
         except OSError:
@@ -571,72 +449,76 @@ class StreamServer:
 
     # -- serving one connection ---------------------------------------------------------------------
 
+    def _handler_body(self):
+        # What each connection's handler green thread runs, called with (sock, addr). A protocol
+        # server may give its own (compiled) body, which must end as _serve_connection does.
+        return self._serve_connection
+
     def _serve_connection(self, sock, addr):
+        # The body of every handler green thread: TLS handshake, then _serve. The socket is closed at
+        # the end unless the protocol parked the connection; returns True then (it keeps its slot).
         me = getcurrent()
         self._conns[me] = sock
+        parked = False
         try:
             if self.ssl_context is not None:
                 sock = self._tls_handshake(sock)
                 if sock is None:
-                    return
+                    return False
                 self._conns[me] = sock
-            self._handle_raw(sock, addr, me)
-        except GreenletExit:
-            pass
-        except StopServe:
-            self.close()
-        except (FdClosedError, ConnectionError, TimeoutError):
-            pass  # the peer went away or was too slow: routine for a server
-        except Exception:
-            get_hub().handle_error(self, *sys.exc_info())
+            parked = self._serve(sock, addr)
+        except BaseException as e:
+            self._handler_raised(e)
         finally:
-            sock = self._conns.pop(me, sock)
-            close_socket(sock)
-            if self._drained:
-                self._drained.unpark_all()
+            self._handler_done(me, sock, parked)
+        return parked
 
-    def _handle_raw(self, sock, addr, me):
-        # Subclasses that speak a protocol on the raw non-blocking socket override this (wsgi.py).
-        green = to_green(sock)
-        self._conns[me] = green
-        self.handle(green, addr)
+    def _handler_raised(self, exc):
+        # What an exception out of a handler means for the server (a parked connection's later turns,
+        # run by the protocol, come here too). Called in an except clause: re-raises what must go on.
+        if isinstance(exc, StopServe):
+            self.close()
+        elif isinstance(exc, (GreenletExit, FdClosedError, ConnectionError, TimeoutError, _ssl.SSLError)):
+            pass  # killed, or the peer went away, was too slow or broke TLS: routine for a server
+        elif isinstance(exc, Exception):
+            get_hub().handle_error(self, type(exc), exc, exc.__traceback__)
+        else:
+            raise exc   # KeyboardInterrupt, SystemExit
+
+    def _handler_done(self, me, sock, parked):
+        # A handler green thread ends: forget it, close its connection unless parked (socket and pool
+        # slot), tell stop().
+        sock = self._conns.pop(me, sock)
+        if not parked:
+            _close(sock)
+            if self._slots is not None:
+                self._slots.release()
+        if self._drained:
+            self._drained.unpark_all()
+
+    def _serve(self, sock, addr):
+        """Serve one connection in its handler green thread. Return True to park it (a protocol
+        server's business: the socket stays open and keeps its pool slot), False to close it."""
+        self.handle(sock, addr)
+        return False
 
     def _tls_handshake(self, sock):
-        gssl = _green_ssl_module()
-        if gssl is not None and isinstance(sock, _green_socket_class()):
-            # A green SSLSocket: blocking calls on it park only this green thread, and it can be
-            # handed to the application as is (WebSocket take-over through get_socket()).
-            try:
-                tls = gssl.SSLContext.wrap_socket(self.ssl_context, sock, server_side=True,
-                                                  do_handshake_on_connect=False)
-            except (OSError, ValueError):
-                return None
-            tls.settimeout(self.handshake_timeout)
-            try:
-                tls.do_handshake()
-            except (_ssl.SSLError, OSError, ValueError):
-                close_socket(tls)    # not TLS, bad certificate, peer gone, too slow: drop it
-                return None
-            tls.settimeout(None)
-            return tls
+        # The green SSLSocket's handshake (the one TLS path, fasthub.core._gsocket.ssl_call) bounded by
+        # handshake_timeout; the result can be handed to the application as is (WebSocket take-over
+        # through get_socket()).
         try:
-            tls = self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+            tls = _green_ssl.SSLContext.wrap_socket(self.ssl_context, sock, server_side=True,
+                                                    do_handshake_on_connect=False)
         except (OSError, ValueError):
             return None
-        fd = tls.fileno()
-        hub = get_hub()
-        deadline = hub.now() + self.handshake_timeout
-        while True:
-            try:
-                tls.do_handshake()
-                return tls
-            except _ssl.SSLWantReadError:
-                wait_read(fd, max(0.0, deadline - hub.now()))
-            except _ssl.SSLWantWriteError:
-                wait_write(fd, max(0.0, deadline - hub.now()))
-            except (_ssl.SSLError, OSError):
-                close_socket(tls)   # not TLS, bad certificate, peer gone: drop it quietly
-                return None
+        tls.settimeout(self.handshake_timeout)
+        try:
+            tls.do_handshake()
+        except (_ssl.SSLError, OSError, ValueError):
+            _close(tls)    # not TLS, bad certificate, peer gone, too slow: drop it
+            return None
+        tls.settimeout(None)
+        return tls
 
 
 def _kill_task(task):

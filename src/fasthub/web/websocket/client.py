@@ -7,8 +7,9 @@ import socket as _stdsocket
 import ssl as _ssl
 from urllib.parse import urlsplit
 
-from fasthub.core._hub import get_hub
-from fasthub.web.server import close_socket, recv_into, sendall
+from fasthub.core._gsocket import recv_within, sendall_within
+from fasthub.green import ssl as _green_ssl
+from fasthub.green.socket import create_connection
 from fasthub.web.websocket.frames import (DEFAULT_MAX_FRAME_LENGTH, DEFAULT_MAX_MESSAGE_LENGTH,
                                           HandshakeError, WebSocket, _accept_key, _Deflate,
                                           _header_tokens, _parse_extensions, _window_bits)
@@ -54,7 +55,7 @@ def connect(url, protocols=None, headers=None, origin=None, timeout=30.0, ssl_co
             if any(c in str(name) + str(value) for c in "\r\n"):
                 raise ValueError("fasthub.websocket: CR or LF in a request header")
             lines.append(f"{name}: {value}")
-        sendall(sock, ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"), timeout)
+        sendall_within(sock, ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"), timeout)
         status, resp_headers, rest = _read_response_head(sock, timeout)
         if status != 101:
             raise HandshakeError(f"fasthub.websocket: the server answered {status} instead of 101")
@@ -77,13 +78,12 @@ def connect(url, protocols=None, headers=None, origin=None, timeout=30.0, ssl_co
         ws.url = url
         return ws
     except BaseException:
-        close_socket(sock)
+        sock.close()
         raise
 
 
 def _open(host, port, timeout):
-    from fasthub.green import socket as gsocket
-    sock = gsocket.create_connection((host, port), timeout)
+    sock = create_connection((host, port), timeout)
     sock.settimeout(None)
     try:
         sock.setsockopt(_stdsocket.IPPROTO_TCP, _stdsocket.TCP_NODELAY, 1)
@@ -93,44 +93,25 @@ def _open(host, port, timeout):
 
 
 def _tls(sock, ctx, host, timeout):
-    from fasthub.core._hub import wait_read, wait_write
-    from fasthub.web.server import _green_socket_class, _green_ssl_module
-    gssl = _green_ssl_module()
-    if gssl is not None and isinstance(sock, _green_socket_class()):
-        tls = gssl.SSLContext.wrap_socket(ctx, sock, server_hostname=host,
-                                          do_handshake_on_connect=False)
-        tls.settimeout(timeout)
-        tls.do_handshake()
-        tls.settimeout(None)
-        return tls
-    # Drive the handshake on a non-blocking SSLSocket; recv_into()/sendall() then work on it.
-    family, type_, proto = sock.family, sock.type, sock.proto
-    raw = _stdsocket.socket(family, type_, proto, fileno=sock.detach())
-    raw.setblocking(False)
-    tls = ctx.wrap_socket(raw, server_hostname=host, do_handshake_on_connect=False)
-    deadline = get_hub().now() + timeout
-    while True:
-        try:
-            tls.do_handshake()
-            return tls
-        except _ssl.SSLWantReadError:
-            wait_read(tls.fileno(), max(0.0, deadline - get_hub().now()))
-        except _ssl.SSLWantWriteError:
-            wait_write(tls.fileno(), max(0.0, deadline - get_hub().now()))
+    # The green SSLSocket's handshake (fasthub.core._gsocket.ssl_call, as the servers'), bounded by
+    # ``timeout``; then blocking semantics, as the plain socket has.
+    tls = _green_ssl.SSLContext.wrap_socket(ctx, sock, server_hostname=host, do_handshake_on_connect=False)
+    tls.settimeout(timeout)
+    tls.do_handshake()
+    tls.settimeout(None)
+    return tls
 
 
 def _read_response_head(sock, timeout):
-    buf = bytearray()
-    chunk = bytearray(4096)
-    view = memoryview(chunk)
+    buf = b""
     while b"\r\n\r\n" not in buf:
         if len(buf) > 65536:
             raise HandshakeError("fasthub.websocket: handshake response headers too large")
-        n = recv_into(sock, view, timeout)
-        if not n:
+        data = recv_within(sock, timeout)
+        if not data:
             raise HandshakeError("fasthub.websocket: the server closed the connection during "
                                  "the handshake")
-        buf += view[:n]
+        buf += data
     head, _, rest = bytes(buf).partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     fields = lines[0].split(" ", 2)

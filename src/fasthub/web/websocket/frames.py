@@ -5,26 +5,32 @@ Protocol rules enforced on what is received (the connection is then closed with 
 masking (client frames masked, server frames not) [1002], reserved bits without a negotiated
 extension [1002], unknown opcodes [1002], control frames fragmented or over 125 bytes [1002],
 continuation frames out of order [1002], close frame syntax and codes [1002], text and close reasons
-must be UTF-8, checked as fragments arrive [1007], frames, messages and inflated messages over the
-limits [1009]. Pings are answered with pongs automatically, even in the middle of a fragmented
-message. ``send()`` holds a lock, so any number of green threads may send on one WebSocket; one green
-thread at a time should receive.
+must be UTF-8, checked by an incremental decoder as the bytes arrive, inside a frame too [1007],
+frames, messages and inflated messages over the limits [1009]. Pings are answered with pongs
+automatically, even in the middle of a fragmented message. ``send()`` holds a lock, so any number of
+green threads may send on one WebSocket; one green thread at a time should receive.
+
+An idle WebSocket is small: no receive buffer of its own (bytes arrive in the OS thread's buffer,
+``fasthub.core._gsocket.recv_within``, and only unparsed ones are kept), ``__slots__``, the
+compression streams are made when first needed, and the send lock only when a send has to wait.
 """
 
 import base64
 import codecs
 import hashlib
 import os
+import socket
 import struct
 import zlib
 
+from fasthub.core._gsocket import recv_within, sendall_within
 from fasthub.core._hub import FdClosedError, get_hub
-from fasthub.web.server import close_socket, recv_into, sendall
 
 __all__ = ["WebSocket", "WebSocketError", "ProtocolError", "ConnectionClosed", "HandshakeError",
            "DEFAULT_MAX_FRAME_LENGTH"]
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+_MSG_DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
 DEFAULT_MAX_FRAME_LENGTH = 8 << 20       # eventlet's default max_frame_length
 DEFAULT_MAX_MESSAGE_LENGTH = 16 << 20
 
@@ -71,11 +77,14 @@ def _accept_key(key):
     return base64.b64encode(hashlib.sha1((key + GUID).encode("ascii")).digest()).decode("ascii")
 
 
-def _mask(data, key):
-    # XOR with the 4-byte key, done on one big integer: C speed, no per-byte Python loop.
+def _mask(data, key, offset=0):
+    # XOR with the 4-byte key (as if ``data`` started ``offset`` bytes into the payload), done on one
+    # big integer: C speed, no per-byte Python loop.
     n = len(data)
     if not n:
         return b""
+    if offset & 3:
+        key = key[offset & 3:] + key[:offset & 3]
     k = (key * (n // 4 + 1))[:n]
     return (int.from_bytes(data, "little") ^ int.from_bytes(k, "little")).to_bytes(n, "little")
 
@@ -204,18 +213,21 @@ class WebSocket:
     ``close_reason``, ``closed``.
     """
 
+    __slots__ = ("socket", "environ", "version", "client", "protocol", "max_frame_length",
+                 "max_message_length", "timeout", "close_timeout", "path", "origin", "close_code",
+                 "close_reason", "url", "_deflate", "_sent_close", "_got_close", "_sock_closed", "_lock",
+                 "_tls", "_buf", "_pos", "_consumed", "__weakref__")
+
     def __init__(self, sock, environ=None, version=13, client=False, protocol=None,
                  deflate=None, max_frame_length=DEFAULT_MAX_FRAME_LENGTH,
                  max_message_length=DEFAULT_MAX_MESSAGE_LENGTH, buffered=b"", timeout=None,
                  close_timeout=5.0):
-        from fasthub.sync.locks import Lock
         self.socket = sock
         self.environ = environ if environ is not None else {}
         self.version = version
         self.client = client
         self.protocol = protocol
         self._deflate = deflate
-        self.extensions = [deflate.response_header()] if deflate is not None else []
         self.max_frame_length = max_frame_length
         self.max_message_length = max_message_length
         self.timeout = timeout
@@ -224,15 +236,20 @@ class WebSocket:
         self.origin = self.environ.get("HTTP_ORIGIN")
         self.close_code = None
         self.close_reason = None
+        self.url = None
         self._sent_close = False
         self._got_close = False
         self._sock_closed = False
-        self._lock = Lock()
-        self._buf = bytearray(buffered)
+        self._lock = None      # made when a send has to wait (see _send_frame)
+        self._tls = None       # the socket is a TLS one (known at the first send)
+        self._buf = bytes(buffered)   # received bytes not parsed yet (from _pos on)
         self._pos = 0
         self._consumed = 0     # bytes parsed so far: tells a timeout between frames from one inside
-        self._rbuf = bytearray(65536)
-        self._rview = memoryview(self._rbuf)
+
+    @property
+    def extensions(self):
+        """The negotiated extensions, as the Sec-WebSocket-Extensions header names them."""
+        return [self._deflate.response_header()] if self._deflate is not None else []
 
     @property
     def closed(self):
@@ -256,16 +273,51 @@ class WebSocket:
             return header + key + _mask(payload, key)
         return header + payload
 
-    def _send_frame(self, opcode, payload, fin=True, rsv1=False):
-        data = self._frame(opcode, payload, fin, rsv1)
-        with self._lock:
-            if self._sock_closed:
-                raise ConnectionClosed("fasthub.websocket: the connection is closed")
-            try:
-                sendall(self.socket, data, self.timeout)
-            except (OSError, FdClosedError) as e:
-                self._lost()
-                raise ConnectionClosed(f"fasthub.websocket: connection lost while sending: {e}") from None
+    def _send_frame(self, opcode, payload, fin=True, rsv1=False, compress=False):
+        # Frames go out whole and in order, whichever green threads send. A frame the kernel takes at
+        # once cannot interleave with another (nothing switches green threads meanwhile), so the send
+        # lock is only made, and held, when a frame has to wait for buffer space; a sender that finds
+        # it held queues behind it. Compressing happens in the same turn as sending: the compressor's
+        # state follows the order frames go out in.
+        lock = self._lock
+        if lock is not None and lock.locked():
+            with lock:
+                self._put(self._encode(opcode, payload, fin, rsv1, compress), True)
+        else:
+            self._put(self._encode(opcode, payload, fin, rsv1, compress), False)
+
+    def _encode(self, opcode, payload, fin, rsv1, compress):
+        if self._sock_closed:
+            raise ConnectionClosed("fasthub.websocket: the connection is closed")
+        if compress:
+            payload = self._deflate.compress(payload)
+            rsv1 = True
+        return self._frame(opcode, payload, fin, rsv1)
+
+    def _put(self, data, locked):
+        try:
+            if not locked:
+                if self._tls is None:
+                    self._tls = getattr(self.socket, "_sslobj", None) is not None
+                if not self._tls:
+                    try:
+                        sent = self.socket.send(data, _MSG_DONTWAIT)
+                    except BlockingIOError:
+                        sent = 0
+                    if sent == len(data):
+                        return
+                    data = memoryview(data)[sent:]
+                lock = self._lock
+                if lock is None:
+                    from fasthub.sync.locks import Lock
+                    lock = self._lock = Lock()
+                with lock:
+                    sendall_within(self.socket, data, self.timeout)
+            else:
+                sendall_within(self.socket, data, self.timeout)
+        except (OSError, FdClosedError) as e:
+            self._lost()
+            raise ConnectionClosed(f"fasthub.websocket: connection lost while sending: {e}") from None
 
     def send(self, message, binary=None):
         """Send one message: str as a text frame, bytes/bytearray/memoryview as binary (or force
@@ -281,20 +333,7 @@ class WebSocket:
             raise TypeError(f"fasthub.websocket: send() takes str or bytes, not {type(message).__name__}")
         if self._sent_close or self._sock_closed:
             raise ConnectionClosed("fasthub.websocket: the connection is closed")
-        rsv1 = False
-        if self._deflate is not None and len(payload) >= _COMPRESS_MIN:
-            with self._lock:   # the compressor's state must follow the order frames are sent in
-                payload = self._deflate.compress(payload)
-                data = self._frame(opcode, payload, True, True)
-                if self._sock_closed:
-                    raise ConnectionClosed("fasthub.websocket: the connection is closed")
-                try:
-                    sendall(self.socket, data, self.timeout)
-                except (OSError, FdClosedError) as e:
-                    self._lost()
-                    raise ConnectionClosed(f"fasthub.websocket: connection lost: {e}") from None
-            return
-        self._send_frame(opcode, payload, True, rsv1)
+        self._send_frame(opcode, payload, compress=self._deflate is not None and len(payload) >= _COMPRESS_MIN)
 
     def ping(self, data=b""):
         """Send a ping (payload up to 125 bytes); the peer's pong is consumed by wait()."""
@@ -357,37 +396,50 @@ class WebSocket:
             self._sock_closed = True
             if self.close_code is None:
                 self.close_code = CLOSE_ABNORMAL
-            close_socket(self.socket)
+            self._buf = b""
+            try:
+                self.socket.close()   # a green socket wakes its waiters (FdClosedError) first
+            except OSError:
+                pass
 
     # -- receiving ----------------------------------------------------------------------------------
 
+    def _fill(self, timeout):
+        # Receive what has arrived (at least one byte) after the unparsed bytes; False at EOF.
+        data = recv_within(self.socket, timeout)
+        if not data:
+            return False
+        buf, pos = self._buf, self._pos
+        self._buf = data if pos >= len(buf) else buf[pos:] + data
+        self._pos = 0
+        return True
+
     def _need(self, n, timeout):
-        # Make sure n unread bytes are buffered; returns False at EOF.
-        buf = self._buf
-        while len(buf) - self._pos < n:
-            if self._pos > 65536 and self._pos * 2 > len(buf):
-                del buf[:self._pos]
-                self._pos = 0
-            got = recv_into(self.socket, self._rview, timeout)
-            if not got:
+        # Make sure n unparsed bytes are buffered; returns False at EOF.
+        while len(self._buf) - self._pos < n:
+            if not self._fill(timeout):
                 return False
-            buf += self._rview[:got]
         return True
 
     def _take(self, n):
-        p = self._pos
-        self._pos = p + n
-        self._consumed += n
-        return bytes(self._buf[p:p + n])
+        # Up to n buffered bytes (all of them if fewer are buffered), consumed.
+        buf, p = self._buf, self._pos
+        end = min(p + n, len(buf))
+        self._consumed += end - p
+        if end == len(buf):
+            self._buf, self._pos = b"", 0   # nothing left: keep no buffer at all
+            return buf if p == 0 else buf[p:]
+        self._pos = end
+        return buf[p:end]
 
-    def _read_frame(self, timeout=None):
-        """Read one frame: (fin, rsv1, opcode, payload). Handles control frames itself and returns
-        None for them. Raises ProtocolError, or OSError/EOFError for a lost connection."""
+    def _read_header(self, timeout=None):
+        """Read one frame header: (fin, rsv1, opcode, length, mask key). A control frame is read
+        whole and handled here (None is returned). Raises ProtocolError, or OSError/EOFError for a
+        lost connection."""
         if not self._need(2, timeout):
             raise EOFError("fasthub.websocket: the peer closed the connection")
         b0, b1 = self._buf[self._pos], self._buf[self._pos + 1]
-        self._pos += 2
-        self._consumed += 2
+        self._take(2)
         fin = b0 & 0x80
         rsv1 = b0 & 0x40
         if b0 & 0x30 or (rsv1 and self._deflate is None):
@@ -427,15 +479,24 @@ class WebSocket:
             if not self._need(4, timeout):
                 raise EOFError("fasthub.websocket: connection lost mid-frame")
             key = self._take(4)
+        if opcode >= 8:
+            if not self._need(n, timeout):
+                raise EOFError("fasthub.websocket: connection lost mid-frame")
+            payload = self._take(n)
+            self._control(opcode, _mask(payload, key) if key is not None else payload)
+            return None
+        return fin, rsv1, opcode, n, key
+
+    def _read_frame(self, timeout=None):
+        """Read one whole frame: (fin, rsv1, opcode, payload), or None for a control frame (handled)."""
+        head = self._read_header(timeout)
+        if head is None:
+            return None
+        fin, rsv1, opcode, n, key = head
         if not self._need(n, timeout):
             raise EOFError("fasthub.websocket: connection lost mid-frame")
         payload = self._take(n)
-        if key is not None:
-            payload = _mask(payload, key)
-        if opcode >= 8:
-            self._control(opcode, payload)
-            return None
-        return fin, rsv1, opcode, payload
+        return fin, rsv1, opcode, _mask(payload, key) if key is not None else payload
 
     def _control(self, opcode, payload):
         if opcode == OP_PING:
@@ -493,17 +554,17 @@ class WebSocket:
 
     def _read_message(self, timeout):
         opcode = None
-        parts = []
+        parts = None   # made with the first piece: an idle WebSocket waits here for its next message
         size = 0
         decoder = None
         inflate = None
         while True:
-            frame = self._read_frame(timeout)
-            if frame is None:
+            head = self._read_header(timeout)
+            if head is None:
                 if self._got_close or self._sock_closed:
                     return None
                 continue
-            fin, rsv1, op, payload = frame
+            fin, rsv1, op, n, key = head
             if op == OP_CONT:
                 if opcode is None:
                     raise ProtocolError("continuation frame without a message to continue")
@@ -517,35 +578,54 @@ class WebSocket:
                     inflate = self._deflate.decompressor()
                 if op == OP_TEXT:
                     decoder = codecs.getincrementaldecoder("utf-8")()
-            if inflate is not None:
-                limit = self.max_message_length - size + 1
-                try:
-                    data = inflate.decompress(payload, limit)
-                    if inflate.unconsumed_tail or len(data) >= limit:
-                        raise ProtocolError("inflated message over the limit", CLOSE_TOO_BIG)
-                    if fin:
-                        data += inflate.decompress(_DEFLATE_TAIL, limit - len(data))
-                        if inflate.unconsumed_tail:
-                            raise ProtocolError("inflated message over the limit", CLOSE_TOO_BIG)
-                except zlib.error:
-                    raise ProtocolError("corrupt compressed data", CLOSE_INVALID_DATA) from None
-                payload = data
-            size += len(payload)
-            if size > self.max_message_length:
-                raise ProtocolError(f"message over the limit of {self.max_message_length} bytes",
-                                    CLOSE_TOO_BIG)
-            if decoder is not None:
-                # Decoded as fragments arrive, so bad UTF-8 fails fast (1007), not at the end.
-                try:
-                    parts.append(decoder.decode(payload, final=bool(fin)))
-                except UnicodeDecodeError:
-                    raise ProtocolError("text message is not valid UTF-8", CLOSE_INVALID_DATA) from None
-            else:
-                parts.append(payload)
+            # The payload is handled as it arrives, piece by piece: text is validated (and a
+            # compressed message inflated) before the rest of the frame is even received.
+            offset = 0
+            while True:
+                if offset < n and self._pos >= len(self._buf) and not self._fill(timeout):
+                    raise EOFError("fasthub.websocket: connection lost mid-frame")
+                piece = self._take(n - offset)
+                if key is not None:
+                    piece = _mask(piece, key, offset)
+                offset += len(piece)
+                last = fin and offset == n
+                if inflate is not None:
+                    piece = self._inflate(inflate, piece, size, last)
+                size += len(piece)
+                if size > self.max_message_length:
+                    raise ProtocolError(f"message over the limit of {self.max_message_length} bytes",
+                                        CLOSE_TOO_BIG)
+                if decoder is not None:
+                    try:
+                        piece = decoder.decode(piece, final=last)
+                    except UnicodeDecodeError:
+                        raise ProtocolError("text message is not valid UTF-8", CLOSE_INVALID_DATA) from None
+                if piece or parts is None:
+                    if parts is None:
+                        parts = [piece]
+                    else:
+                        parts.append(piece)
+                if offset == n:
+                    break
             if fin:
                 if decoder is not None:
-                    return "".join(parts)
-                return b"".join(parts)
+                    return parts[0] if len(parts) == 1 else "".join(parts)
+                return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def _inflate(self, inflate, data, size, last):
+        # Inflate a piece of a compressed message; at its end, the deflate tail the sender dropped.
+        limit = self.max_message_length - size + 1
+        try:
+            out = inflate.decompress(data, limit)
+            if inflate.unconsumed_tail or len(out) >= limit:
+                raise ProtocolError("inflated message over the limit", CLOSE_TOO_BIG)
+            if last:
+                out += inflate.decompress(_DEFLATE_TAIL, limit - len(out))
+                if inflate.unconsumed_tail:
+                    raise ProtocolError("inflated message over the limit", CLOSE_TOO_BIG)
+        except zlib.error:
+            raise ProtocolError("corrupt compressed data", CLOSE_INVALID_DATA) from None
+        return out
 
     def __iter__(self):
         return self

@@ -5,8 +5,8 @@ import base64
 
 from greenlet import GreenletExit
 
+from fasthub.core._gsocket import sendall_within
 from fasthub.core._hub import FdClosedError
-from fasthub.web.server import sendall
 from fasthub.web.websocket.frames import (CLOSE_GOING_AWAY, DEFAULT_MAX_FRAME_LENGTH,
                                           DEFAULT_MAX_MESSAGE_LENGTH, ConnectionClosed, WebSocket,
                                           _accept_key, _header_tokens, _negotiate_deflate)
@@ -75,12 +75,14 @@ class WebSocketWSGI:
         if deflate is not None:
             lines.append("Sec-WebSocket-Extensions: " + deflate.response_header())
         try:
-            sendall(sock, ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"), 30.0)
+            sendall_within(sock, ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"), 30.0)
         except (OSError, FdClosedError):
             return ALREADY_HANDLED
         ws = WebSocket(sock, environ, protocol=protocol, deflate=deflate,
                        max_frame_length=self.max_frame_length,
                        max_message_length=self.max_message_length, buffered=buffered)
+        # This frame lives as long as the connection: keep only what it needs from here on.
+        del lines, offered, buffered, start_response
         try:
             self.handler(ws)
         except ConnectionClosed:

@@ -14,19 +14,21 @@ connection), ``eventlet.posthooks`` (a list of ``(fn, args, kwargs)`` called wit
 percent-decoding), ``REMOTE_PORT``, ``wsgi.input_terminated`` (True: reading past the body returns
 b'' even for chunked bodies). Also ``fasthub.input`` (same object) and ``fasthub.server``.
 
-Why it is fast: llhttp parses in C; the environ is one dict copy of per-connection constants plus
-the request's own keys; a response with a known length (a list body) goes out in one send() with
-headers and body together; the socket calls are made directly on a non-blocking socket and the
-green thread parks in the hub only when the kernel says EAGAIN.
+Why it is fast and light: the request path is compiled (``_conn``: read, parse, environ,
+start_response, headers, send); llhttp parses in C (``_http``, through httptools); the environ is
+one dict copy of the server's constants plus the request's own keys; a response with a known length
+(a list body) goes out in one send() with headers and body together; socket calls go straight to
+the kernel and park in the hub only on EAGAIN. An idle keep-alive connection holds no green thread,
+no parser and no buffer: a reader callback in the hub wakes it when its next request arrives.
 """
 
 import logging
 import sys
 import traceback
 
-from fasthub.web.server import StreamServer, close_socket
-from fasthub.web.wsgi.conn import (ALREADY_HANDLED, BadRequestBody, ClientDisconnected, FileWrapper,
-                                   Input, _Connection)
+from fasthub.web.server import StreamServer
+from fasthub.web.wsgi._conn import (ALREADY_HANDLED, BadRequestBody, ClientDisconnected, FileWrapper,
+                                    Input, Protocol)
 
 __all__ = ["server", "WSGIServer", "FileWrapper", "Input", "ALREADY_HANDLED", "DEFAULT_LOG_FORMAT",
            "ClientDisconnected", "BadRequestBody", "MAX_REQUEST_LINE", "MAX_HEADER_LINE",
@@ -112,8 +114,6 @@ class WSGIServer(StreamServer):
     the connection over raises StopIteration when done and the server closes it quietly.
     """
 
-    _raw_connections = True
-
     def __init__(self, listener, application=None, log=None, error_log=None, environ=None,
                  pool=None, ssl_context=None, backlog=2048, log_format=DEFAULT_LOG_FORMAT,
                  log_x_forwarded_for=True, keepalive=True, header_timeout=15.0,
@@ -129,7 +129,7 @@ class WSGIServer(StreamServer):
             pool = spawn
         if pool is None:
             pool = DEFAULT_MAX_SIMULTANEOUS_REQUESTS
-        super().__init__(listener, self._serve_http, pool=pool, ssl_context=ssl_context,
+        super().__init__(listener, pool=pool, ssl_context=ssl_context,
                          backlog=backlog, handshake_timeout=handshake_timeout,
                          reuse_port=reuse_port)
         self.application = application
@@ -154,20 +154,21 @@ class WSGIServer(StreamServer):
         self.max_header_bytes = max_header_bytes
         self.max_body = max_body
         self.max_requests = max_requests
-        self._stopping = False
         self._server_name = server_name
         self._extra_environ = dict(environ or {})
-        self._live = set()
         self.base_environ = None
-        # environ[socket_environ_key] is the connection's socket itself (gunicorn's 'gunicorn.socket'):
-        # connections are then green sockets with blocking semantics, which the app may take over.
+        self._protocol = None
+        # environ[socket_environ_key] is the connection's green socket itself, with blocking
+        # semantics (gunicorn's 'gunicorn.socket'), which the app may take over.
         self.socket_environ_key = socket_environ_key
-        if socket_environ_key is not None:
-            self._raw_connections = False
 
     def init_socket(self):
         super().init_socket()
-        self.base_environ = self._make_base_environ()
+        if self._protocol is None:
+            self.base_environ = self._make_base_environ()
+            # Idle keep-alive connections are parked (no green thread) when the server owns its pool:
+            # a user's pool object bounds green threads, and a parked connection would escape it.
+            self._protocol = Protocol(self, park=self._slots is not None)
 
     def _make_base_environ(self):
         addr = self.address
@@ -189,25 +190,27 @@ class WSGIServer(StreamServer):
         env.update(self._extra_environ)
         return env
 
-    def _serve_http(self, sock, addr):   # pragma: no cover - _handle_raw is used instead
-        raise AssertionError("unreachable")
+    def handle(self, sock, addr):
+        """Serve the HTTP requests of connection ``sock`` (from ``addr``) in the calling green thread
+        (gevent's WSGIServer.handle). Returns True if the connection was parked idle (it stays open
+        and the server resumes it when its next request arrives), False when it should be closed."""
+        return self._protocol.serve(sock, addr)
 
-    def _handle_raw(self, sock, addr, task):
-        conn = _Connection(self, sock, addr, task)
-        self._live.add(conn)
-        try:
-            conn.serve()
-        finally:
-            self._live.discard(conn)
-            if conn.sock is not sock:
-                self._conns[task] = conn.sock
+    def _serve(self, sock, addr):
+        return self.handle(sock, addr)
+
+    def _handler_body(self):
+        # Compiled: TLS handshake, serve, then _handler_raised/_handler_done as _serve_connection.
+        return self._protocol
 
     def _on_stop(self):
         # Stop keep-alive: idle connections are closed now, busy ones after their response.
-        self._stopping = True
-        for conn in list(self._live):
-            if conn.idle:
-                close_socket(conn.sock)
+        if self._protocol is not None:
+            self._protocol.stop()
+
+    def connection_count(self):
+        """How many connections are open: being served, or idle between keep-alive requests."""
+        return len(self._conns) + (self._protocol.parked if self._protocol is not None else 0)
 
     def _log_error(self, message, exc_info):
         text = message + "\n" + "".join(traceback.format_exception(*exc_info))
