@@ -261,6 +261,27 @@ def test_stdlib_style_subclass_hooks_are_used():
     assert s.qsize() == 2 and s.get() == 1
 
 
+def test_a_custom_get_hook_is_never_called_on_an_empty_queue():
+    # The stdlib only calls _get() when the queue is not empty; a woken getter beaten to the item
+    # must not call it either.
+    class Strict(Queue):
+        def _get(self):
+            if not self.queue:   # (no assert: its message would repr the queue, under the hook mutex)
+                raise AssertionError("_get() called on an empty queue")
+            return self.queue.popleft()
+
+    q = Strict()
+    got = []
+    late = spawn(lambda: got.append(("late", q.get())))
+    sleep(0)                         # it parks
+    q.put(1)                         # wakes it ...
+    got.append(("main", q.get()))    # ... but main takes the item before it runs
+    sleep(0)                         # it finds nothing and waits again
+    q.put(2)
+    late.join(5)
+    assert got == [("main", 1), ("late", 2)] and q.getting() == 0
+
+
 def test_queue_feeds_replies_over_real_sockets():
     # A green TCP echo on 127.0.0.1 fed by a queue of jobs; replies come back through another.
     listener = socket.create_server(("127.0.0.1", 0))

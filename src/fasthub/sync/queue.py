@@ -103,7 +103,14 @@ class LightQueue:
             hook_mutex = _os_lock()
             self._sizex = _locked(self._qsize, hook_mutex)
             self._putx = _locked(self._put, hook_mutex)
-            self._getx = _locked(self._get, hook_mutex)
+            self._getx = _locked(self._get_nonempty, hook_mutex)
+
+    def _get_nonempty(self):
+        # A custom _get() is only called on a non-empty queue (the stdlib's contract); _getx, like
+        # the stock containers' pop methods, raises IndexError instead.
+        if not self._qsize():
+            raise IndexError("get from an empty queue")
+        return self._get()
 
     # -- size ---------------------------------------------------------------------------------------
 
@@ -212,16 +219,15 @@ class LightQueue:
             self._getters.park(None, sizex, None, False, self)
         except ParkTimeout:
             raise Empty from None  # interpreter shutdown: cannot wait
-        if sizex():
-            getx = self._getx
-            try:
-                item = getx()
-            except IndexError:
-                pass
-            else:
-                if self._putters:
-                    self._putters.unpark_one()
-                return item
+        getx = self._getx
+        try:
+            item = getx()   # woken for an item: it is there unless another getter was quicker
+        except IndexError:
+            pass
+        else:
+            if self._putters:
+                self._putters.unpark_one()
+            return item
         # Another green thread took the item first: wait again, at the head of the line.
         return self._wait_turn(self._getters, None, self._try_get, Empty, True)
 
