@@ -92,7 +92,10 @@ def test_broadcast_chat(chat, monkeypatch):
         _wait(lambda: all(c.worker for c in clients), 10, "every client's welcome")
         # With two workers the broadcast must cross processes: should the kernel have given every
         # connection to one worker (unlikely), connect a few more until the other has one.
+        # (The server counts as ready when one worker answers; the other may still be starting: pause
+        # between the extra clients so it can begin listening.)
         while len({c.worker for c in clients}) < chat.workers and len(clients) < 2 * CLIENTS:
+            time.sleep(0.25)
             clients.append(ChatClient(socketio, chat.url, chat.transport, len(clients)))
             _wait(lambda: clients[-1].worker, 10, "the welcome")
         assert len({c.worker for c in clients}) == chat.workers
