@@ -35,6 +35,7 @@ import warnings
 
 from fasthub.core.originals import ABSENT as _ABSENT
 from fasthub.core.originals import after_copy as _after_copy
+from fasthub.core.originals import aliases as _aliases
 from fasthub.core.originals import fresh_copy as _fresh_copy
 from fasthub.core.originals import get_original, original_attrs
 from fasthub.core.originals import saved as _saved
@@ -344,6 +345,7 @@ def monkey_patch(all=True, socket=None, ssl=None, select=None, selectors=None, t
             (_load(hook) if isinstance(hook, str) else hook)()
     if "socket" in groups:   # C database drivers (psycopg2, psycopg 3) bypass the socket module
         _load(_PATCH_DRIVERS)()
+    _green_stdlib_aliases(newly)
     culprits = _late_patch_report(newly, thread_patched="thread" in groups)
     if culprits:
         warnings.warn(
@@ -382,7 +384,13 @@ def unpatch():
                     delattr(module, attr)
             else:
                 setattr(module, attr, value)
+    for module_name, originals in list(_aliases.items()):
+        module = sys.modules.get(module_name)
+        if module is not None:
+            for attr, value in originals.items():
+                setattr(module, attr, value)
     _saved.clear()
+    _aliases.clear()
     _applied.clear()
     _groups_done.clear()
     _copies.clear()
@@ -397,15 +405,45 @@ def unpatch():
         warnings.warn(
             "fasthub.unpatch() restored the originals, but these modules captured a green "
             "replacement while patched and keep it:\n  " + "\n  ".join(
-                f"module {mod!r} holds the green {what} as {attr!r}" for mod, attr, what in holders)
+                _holder_text(mod, cls, attr, what, "green") for mod, cls, attr, what in holders)
             + "\nImport them after unpatch() (or reload them) to get the originals.",
             UnpatchWarning, stacklevel=2)
     return restored
 
 
 def patched():
-    """What monkey_patch() has replaced: {module name: sorted list of attribute names}."""
-    return {m: sorted(attrs) for m, attrs in _applied.items() if attrs}
+    """What monkey_patch() has replaced: {module name: sorted list of attribute names} (including
+    the stdlib modules' own copies of replaced names, see _green_stdlib_aliases())."""
+    out = {m: sorted(attrs) for m, attrs in _applied.items() if attrs}
+    for m, attrs in _aliases.items():
+        out[m] = sorted(set(out.get(m, ())) | set(attrs))
+    return out
+
+
+def _green_stdlib_aliases(newly):
+    """Give the green replacement to stdlib modules, loaded before this call, that keep an original
+    under a name of their own: ``functools.RLock`` (cached_property's lock on 3.10-3.11),
+    ``socketserver._ServerSelector``, ``telnetlib._TelnetSelector``, ``tempfile._allocate_lock``,
+    ``reprlib.get_ident``, ``ftplib._SSLSocket``... Such a module means "the object that module
+    gives", so it gets what that module gives now. (functools is imported by almost everything before
+    a program can patch: without this every cached_property of 3.10-3.11 takes a real RLock, which
+    all green threads of an OS thread own at once, so two of them compute the same property.)
+    Other modules are not changed behind their back: the late-patch warning names them."""
+    replacement = {}
+    for module_name, attrs in newly.items():
+        module = sys.modules[module_name]
+        for attr, value in attrs.items():
+            if value is not _ABSENT:
+                replacement.setdefault(id(value), (value, getattr(module, attr)))
+    for mod_name, module in list(sys.modules.items()):
+        if (module is None or not _is_stdlib(mod_name) or _skip_holder_module(mod_name)
+                or not _is_python_source(module)):
+            continue
+        for attr, value in list(vars(module).items()):
+            hit = replacement.get(id(value))
+            if hit is not None and hit[0] is value:
+                _aliases.setdefault(mod_name, {}).setdefault(attr, value)
+                setattr(module, attr, hit[1])
 
 
 def is_monkey_patched(name):
@@ -452,10 +490,12 @@ def _late_patch_report(newly, thread_patched):
         for attr, value in attrs.items():
             if value is not _ABSENT and callable(value):
                 originals.setdefault(id(value), f"{module_name}.{attr}")
-    # 1. Module globals bound to an original (from socket import socket; from time import sleep).
-    for mod_name, attr, what in _holders_of(originals):
-        culprits.append(f"module {mod_name!r} holds the original {what} as {attr!r} "
-                        f"(it ran `from {what.rpartition('.')[0]} import ...` before patching)")
+    # 1. Module globals and class attributes bound to an original (from socket import socket;
+    # from time import sleep; lock_class = threading.Lock).
+    for mod_name, cls, attr, what in _holders_of(originals):
+        when = (f"it ran `from {what.rpartition('.')[0]} import ...` before patching" if cls is None
+                else "set when the class was defined, before patching")
+        culprits.append(f"{_holder_text(mod_name, cls, attr, what, 'original')} ({when})")
     if thread_patched:
         culprits.extend(_pre_patch_locks())
         culprits.extend(_running_threads())
@@ -463,8 +503,9 @@ def _late_patch_report(newly, thread_patched):
 
 
 def _holders_of(objects):
-    """(module name, attribute, description) for each global of a non-stdlib, non-fasthub module
-    bound to one of ``objects`` ({id(object): description})."""
+    """(module name, class or None, attribute, description) for each global of a non-stdlib,
+    non-fasthub module bound to one of ``objects`` ({id(object): description}), and for each
+    attribute of a class defined in such a module bound to one."""
     found = []
     seen = set()  # one module may be in sys.modules under two names (requests.packages.urllib3)
     for mod_name, module in list(sys.modules.items()):
@@ -480,8 +521,32 @@ def _holders_of(objects):
         for attr, value in items:
             what = objects.get(id(value))
             if what is not None:
-                found.append((mod_name, attr, what))
+                found.append((mod_name, None, attr, what))
+            elif issubclass(type(value), type) and vars(value).get("__module__") == mod_name:
+                # (type() and vars(): a proxy object, werkzeug's LocalProxy, may raise on __class__)
+                found.extend((mod_name, value, cattr, cwhat)
+                             for cattr, cwhat in _class_attributes_in(value, objects))
     return found
+
+
+def _class_attributes_in(cls, objects):
+    # Class attributes bound to one of ``objects`` (werkzeug's ``lock_class = threading.Lock``):
+    # every instance reaches it through them. staticmethod/classmethod wrappers are looked into.
+    out = []
+    for attr, value in list(vars(cls).items()):
+        if type(value) in (staticmethod, classmethod):
+            value = value.__func__
+        what = objects.get(id(value))
+        if what is not None:
+            out.append((attr, what))
+    return out
+
+
+def _holder_text(mod_name, cls, attr, what, kind):
+    """How a holder found by _holders_of() is named in a warning (``kind``: original or green)."""
+    if cls is None:
+        return f"module {mod_name!r} holds the {kind} {what} as {attr!r}"
+    return f"class {mod_name}.{cls.__qualname__} holds the {kind} {what} as its attribute {attr!r}"
 
 
 def _lock_types():

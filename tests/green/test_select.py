@@ -288,3 +288,102 @@ class TestEpoll:
             ep.poll(0)
         with pytest.raises(ValueError):
             ep.fileno()
+
+
+# --- fairness and timeout checks ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("interface", ["select", "poll", "epoll"])
+def test_a_ready_wait_lets_other_green_threads_run(pair, interface):
+    # A server that polls in a loop and always finds something ready must still let its own clients
+    # run (CPython's TLS FTP and POP3 tests hung on this): each call that returns at once yields.
+    a, b = pair
+    b.sendall(b"x")  # a stays readable: every call below returns at once
+    if interface == "select":
+        def ready():
+            return gselect.select([a], [], [], 5)[0]
+    else:
+        poller = gselect.poll() if interface == "poll" else gselect.epoll()
+        poller.register(a.fileno(), gselect.POLLIN if interface == "poll" else gselect.EPOLLIN)
+        ready = (lambda: poller.poll(5000)) if interface == "poll" else (lambda: poller.poll(5))
+    ran = []
+    spawn(ran.append, 1)
+    for _ in range(3):
+        assert ready()
+    assert ran == [1]
+
+
+def test_select_with_zero_timeout_yields_too(pair):
+    a, _ = pair
+    ran = []
+    spawn(ran.append, 1)
+    assert gselect.select([a], [], [], 0) == ([], [], [])
+    assert ran == [1]
+
+
+# Timeouts the real interfaces reject, each its own way (and the stdlib module is the reference).
+_ODD_TIMEOUTS = [1 << 64, 2 ** 31, 1e10, 1e30, float("nan"), float("inf"), -float("inf"), "x",
+                 -1.5, 1.5, 2.5e6]
+
+
+@pytest.mark.parametrize("timeout", _ODD_TIMEOUTS, ids=repr)
+@pytest.mark.parametrize("interface", ["select", "poll", "epoll"])
+def test_unusual_timeouts_raise_what_the_stdlib_raises(pair, interface, timeout):
+    _, b = pair  # b is writable: a valid call returns at once with it
+    fd = b.fileno()
+
+    def call(mod):
+        if interface == "select":
+            return mod.select([], [fd], [], timeout)
+        if interface == "poll":
+            p = mod.poll()
+            p.register(fd, mod.POLLOUT)
+            return p.poll(timeout)
+        with mod.epoll() as e:
+            e.register(fd, mod.EPOLLOUT)
+            return e.poll(timeout)
+
+    try:
+        expected = ("ok", call(std_select))
+    except Exception as e:  # noqa: BLE001 - the stdlib's outcome is the reference
+        expected = (type(e), None)
+    try:
+        got = ("ok", call(gselect))
+    except Exception as e:  # noqa: BLE001
+        got = (type(e), None)
+    assert got == expected
+
+
+def test_epoll_maxevents_is_checked_like_the_stdlib(pair):
+    for maxevents in (0, -2, "x"):
+        with std_select.epoll() as ref, pytest.raises(Exception) as err:
+            ref.poll(0, maxevents)
+        with gselect.epoll() as e, pytest.raises(type(err.value)):
+            e.poll(0, maxevents)
+
+
+def test_timeout_checks_survive_a_closed_checker_fd(pair):
+    # A daemonizing program may close every fd it did not open: the checker makes a new pipe.
+    _, b = pair
+    gselect.select([], [b], [], 2 ** 31)  # an unusual timeout: the checker pipe exists now
+    for fd in gselect._always_ready.fds:
+        os.close(fd)
+    with pytest.raises(OverflowError):
+        gselect.select([], [b], [], 1e10)
+    with gselect.epoll() as e:
+        e.register(b.fileno(), gselect.EPOLLOUT)
+        assert e.poll(2 ** 20)  # valid but unusual: checked, then answered at once
+    os.fstat(gselect._always_ready.fds[1])  # made again
+
+
+def test_poll_object_refuses_a_second_concurrent_poll(pair):
+    # As the stdlib's between OS threads (CPython's test_threaded_poll): one poll() at a time.
+    a, b = pair
+    p = gselect.poll()
+    p.register(a, gselect.POLLIN)
+    waiter = spawn(p.poll, 2000)
+    sleep(0.01)
+    with pytest.raises(RuntimeError, match="concurrent poll"):
+        p.poll(0)
+    b.sendall(b"x")
+    assert waiter.wait() == [(a.fileno(), gselect.POLLIN)]
+    assert p.poll(0) == [(a.fileno(), gselect.POLLIN)]  # free again

@@ -217,6 +217,12 @@ def test_start_new_thread_reports_exceptions_like_cpython(monkeypatch):
     fasthub.sleep(0.01)
     assert ran == [1, 2] and gthread._count() == before
     assert len(reported) == 1 and isinstance(reported[0].exc_value, ValueError)
+    if sys.version_info >= (3, 13):  # 3.13 names the function in the message
+        assert reported[0].err_msg == f"Exception ignored in thread started by {boom!r}"
+        assert reported[0].object is None
+    else:
+        assert reported[0].err_msg == "Exception ignored in thread started by"
+        assert reported[0].object is boom
     with pytest.raises(TypeError):
         gthread.start_new_thread(boom, [])
 
@@ -387,3 +393,116 @@ def test_simple_queue_get_parks():
     assert time.monotonic() - t0 >= 0.015
     with pytest.raises(std_queue.Empty):
         q.get(timeout=0.01)
+    with pytest.raises(ValueError, match="non-negative"):
+        q.get(timeout=-1)
+    q.put_nowait(1)
+    assert q.qsize() == 1 and not q.empty() and q.get_nowait() == 1
+    with pytest.raises(std_queue.Empty):
+        q.get_nowait()
+    with pytest.raises(AttributeError):
+        q.anything = 1  # like the C type: no __dict__
+    assert gqueue.SimpleQueue[int].__origin__ is gqueue.SimpleQueue
+
+
+def test_green_lifo_and_priority_queues_are_green_queues():
+    # The stdlib's derive from its Queue; isinstance(q, queue.Queue) must hold once patched.
+    assert issubclass(gqueue.LifoQueue, gqueue.Queue)
+    assert issubclass(gqueue.PriorityQueue, gqueue.Queue)
+    assert gqueue.LifoQueue.__mro__.index(std_queue.LifoQueue) < gqueue.LifoQueue.__mro__.index(gqueue.Queue)
+
+
+# --- looking like the originals (tests/test_patch_parity.py checks every name under patching) -------
+
+def test_green_thread_functions_do_not_bind_as_class_attributes():
+    class Holder:
+        lock_class = gthread.allocate_lock
+        ident = gthread.get_ident
+        count = gthread._count
+
+    h = Holder()
+    assert h.lock_class is gthread.allocate_lock and h.ident is gthread.get_ident
+    assert not h.lock_class().locked()
+    assert h.ident() == gthread.get_ident() and h.count() == gthread._count()
+    assert repr(gthread.allocate_lock) == "<built-in function allocate_lock>"
+    assert gthread.allocate is not gthread.allocate_lock  # as in CPython: two builtins, two names
+    assert gthread.allocate.__name__ == "allocate"
+
+
+def test_green_locks_refuse_pickling_like_cpythons():
+    import pickle
+
+    for lock in (gthread.allocate_lock(), gthread.RLock(), gthread._local()):
+        with pytest.raises(TypeError, match="cannot pickle"):
+            pickle.dumps(lock)
+    assert repr(gthread.allocate_lock()).startswith("<unlocked _thread.lock object at 0x")
+
+
+def test_start_new_thread_wants_a_dict_of_keyword_arguments():
+    # CPython refuses None as the third argument ("optional 3rd arg must be a dictionary").
+    with pytest.raises(TypeError, match="dictionary"):
+        gthread.start_new_thread(print, (), None)
+    with pytest.raises(TypeError):
+        gthread.start_new_thread(print, (), kwargs={})  # positional only, as CPython's
+    seen = []
+    gthread.start_new_thread(lambda **kw: seen.append(kw), (), {"a": 1})
+    fasthub.sleep(0)
+    assert seen == [{"a": 1}]
+
+
+needs_313 = pytest.mark.skipif(sys.version_info < (3, 13), reason="_ThreadHandle is new in 3.13")
+
+
+@needs_313
+def test_thread_handle_not_started_refuses_join_and_set_done():
+    h = gthread._ThreadHandle("arguments", are="ignored")
+    assert h.ident == 0 and not h.is_done()
+    assert repr(h) == "<_thread._ThreadHandle object: ident=0>"
+    for call in (h.join, lambda: h.join(0), h._set_done):
+        with pytest.raises(RuntimeError, match="not started"):
+            call()
+
+
+@needs_313
+def test_thread_handle_starts_once():
+    h = gthread._ThreadHandle()
+    ran = []
+    assert gthread.start_joinable_thread(lambda: ran.append(1), handle=h) is h
+    with pytest.raises(RuntimeError, match="already started"):
+        gthread.start_joinable_thread(lambda: ran.append(2), handle=h)
+    h.join()
+    assert h.is_done() and ran == [1]
+    with pytest.raises(RuntimeError, match="already started"):
+        gthread.start_joinable_thread(lambda: ran.append(3), h)
+    fasthub.sleep(0.01)
+    assert ran == [1]
+    with pytest.raises(TypeError, match="must be a _ThreadHandle"):
+        gthread.start_joinable_thread(print, handle=object())
+    with pytest.raises(TypeError, match="callable"):
+        gthread.start_joinable_thread(-1)
+
+
+@needs_313
+def test_thread_handle_join_timeouts_and_current_thread():
+    h = gthread.start_joinable_thread(lambda: fasthub.sleep(0.2))
+    t0 = time.monotonic()
+    h.join(0.02)
+    assert not h.is_done() and time.monotonic() - t0 < 0.15
+    for bad, exc in (("x", TypeError), (float("nan"), ValueError), (1e300, OverflowError)):
+        with pytest.raises(exc):
+            h.join(bad)
+    h.join(-1)  # negative: no limit
+    assert h.is_done()
+    me = gthread._make_thread_handle(gthread.get_ident())
+    with pytest.raises(RuntimeError, match="current thread"):
+        me.join()
+    for bad, exc in ((-1, OverflowError), (1 << 64, OverflowError), (1.0, TypeError)):
+        with pytest.raises(exc):
+            gthread._make_thread_handle(bad)
+
+
+@needs_313
+def test_unstarted_green_thread_join_raises_runtime_error():
+    # threading.Thread.join() before start() is threading's own RuntimeError, not a LoopExit.
+    t = gthreading.Thread(target=print)
+    with pytest.raises(RuntimeError, match="before it is started"):
+        t.join()

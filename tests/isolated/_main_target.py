@@ -13,7 +13,7 @@ print(json.dumps({
     "path0": sys.path[0],
     "patched_thread": patcher.is_monkey_patched("thread"),
     "patched_socket": patcher.is_monkey_patched("socket"),
-    "lock_type": type(threading.Lock()).__module__,
+    "green_lock": type(threading.Lock()) is not patcher.get_original("_thread", "LockType"),
     "main_module_is_me": sys.modules["__main__"].__dict__ is globals(),
     "cwd": os.getcwd(),
 }))

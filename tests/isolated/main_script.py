@@ -22,7 +22,7 @@ assert seen["name"] == "__main__", seen
 assert seen["argv"] == [target, "a", "--b"], seen
 assert seen["path0"] == here, seen
 assert seen["patched_thread"] and seen["patched_socket"], seen
-assert seen["lock_type"] == "fasthub.green._thread", seen
+assert seen["green_lock"] is True, seen
 assert seen["main_module_is_me"], seen
 
 proc = run(["-m", "_main_target", "x", "--exit-3"], cwd=here)

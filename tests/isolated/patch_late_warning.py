@@ -24,6 +24,8 @@ assert late[0].filename == __file__, late[0].filename  # points at the monkey_pa
 for needle in ("'_late_helper' holds the original socket.socket",
                "'__main__' holds the original time.sleep as 'early_sleep'",
                "module '_late_helper': MODULE_LOCK = threading.Lock()",
+               "class _late_helper.Server holds the original",
+               "as its attribute 'lock_class'",
                "OS thread 'early-worker'"):
     assert needle in msg, f"{needle!r} not in:\n{msg}"
 

@@ -16,9 +16,6 @@ FAILURES = [
     ("test.test_threading.InterruptMainTests.test_can_interrupt_tight_loops", ALL,
      "needs preemption: the thread spins without ever waiting, so the main thread cannot run "
      "interrupt_main() before the loop gives up on its own"),
-    ("test.test_threading.MiscTestCase.test__all__", ALL,
-     "threading.Lock, get_ident and local are fasthub.green._thread objects, so check__all__ does "
-     "not count them as threading's"),
     ("test.test_threading.ThreadTests.test_PyThreadState_SetAsyncExc", ALL,
      "raises into a thread through its OS thread state (ctypes); green threads share theirs"),
     ("test.test_threading.ThreadTests.test_foreign_thread", BEFORE_313,
@@ -40,9 +37,6 @@ FAILURES = [
      "same as testSetBlocking (fd flags)"),
     ("test.test_socket.NonblockConstantTest.test_SOCK_NONBLOCK", ALL,
      "same as testSetBlocking: the fd of a blocking green socket is O_NONBLOCK"),
-    # -- test_signal
-    ("test.test_signal.GenericTests.test_functions_module_attr", ALL,
-     "signal.signal and signal.getsignal are fasthub.green.signal functions (their __module__)"),
 ]
 
 SKIPS = [
@@ -58,6 +52,15 @@ SKIPS = [
     ("test.test_signal.StressTest.test_stress_modifying_handlers", ALL,
      "needs preemption: the main thread spins on a counter only another thread advances, never "
      "waiting (hangs)"),
+] + [
+    (f"test.test_concurrent_futures.{where}ThreadPoolExecutorTest.test_hang_global_shutdown_lock",
+     versions, "needs preemption: a task that resubmits itself keeps the pool's worker busy without "
+     "ever waiting, so the main thread never runs again (hangs)")
+    for where, versions in (("", ("3.10",)), ("test_thread_pool.", ("3.13",)))
+] + [
+    ("test.test_logging.ConfigDictTest.test_config_queue_handler", ("3.12", "3.13"),
+     "needs preemption: the test spins on `while support.sleeping_retry(...)` (a generator object, "
+     "always true, so it never sleeps) until the listener thread drains the queue (hangs)"),
 ] + [
     (f"test.test_queue.{cls}.{method}", ("3.13",),
      "needs preemption: its reader threads spin on get(block=False) without ever waiting, so the "

@@ -17,13 +17,18 @@ import importlib
 import importlib.util
 import sys
 
-__all__ = ["get_original", "original_attrs", "fresh_copy", "after_copy", "saved", "ABSENT"]
+__all__ = ["get_original", "original_attrs", "fresh_copy", "after_copy", "saved", "aliases", "ABSENT"]
 
 #: Marks an attribute the module did not have before patching (patching added it).
 ABSENT = object()
 
 #: module name -> {attribute: original value (or ABSENT)}; written only by fasthub.patcher.
 saved = {}
+
+#: stdlib module name -> {attribute: original}: the stdlib modules' own names for an original
+#: (functools.RLock, socketserver._ServerSelector) that the patcher also replaced; written only by
+#: fasthub.patcher (its _green_stdlib_aliases()).
+aliases = {}
 
 
 def get_original(module_name, attribute):
@@ -36,6 +41,9 @@ def get_original(module_name, attribute):
         if value is ABSENT:
             raise AttributeError(f"module {module_name!r} has no attribute {attribute!r}")
         return value
+    alias = aliases.get(module_name)
+    if alias is not None and attribute in alias:
+        return alias[attribute]
     return getattr(importlib.import_module(module_name), attribute)
 
 

@@ -27,6 +27,7 @@ import os as _os
 import sys
 import traceback
 from collections import deque
+from operator import index as _index
 from types import SimpleNamespace
 from weakref import WeakKeyDictionary
 
@@ -35,6 +36,7 @@ from greenlet import GreenletExit, getcurrent as _raw_getcurrent
 from fasthub.core._greenthread import GreenThread, getcurrent as _fh_getcurrent, spawn as _spawn
 from fasthub.core._hub import Waiter, get_hub
 from fasthub.core.originals import get_original, original_attrs
+from fasthub.green._stdlib_like import like
 
 _real_allocate_lock = get_original("_thread", "allocate_lock")
 _real_get_ident = get_original("_thread", "get_ident")
@@ -45,13 +47,6 @@ error = get_original("_thread", "error")
 TIMEOUT_MAX = get_original("_thread", "TIMEOUT_MAX")
 
 _PY313 = sys.version_info >= (3, 13)
-
-
-def _not_binding(function):
-    """``function`` as a callable that, like the builtin it replaces, does not bind ``self`` when
-    stored as a class attribute: werkzeug keeps ``lock_class = threading.Lock`` and calls
-    ``self.lock_class()``; a plain Python function would receive the instance."""
-    return staticmethod(function)
 
 
 # --- identity ----------------------------------------------------------------------------------------
@@ -72,7 +67,8 @@ def get_ident():
     return id(cur)
 
 
-get_ident = _not_binding(get_ident)
+_get_ident = get_ident  # fasthub's own calls skip the builtin-like wrapper
+get_ident = like(_real_get_ident)(get_ident)
 
 
 # --- locks -------------------------------------------------------------------------------------------
@@ -161,12 +157,9 @@ class LockType:
 
     __slots__ = ("_lock", "_waiters", "__weakref__")
 
-    def __init_subclass__(cls, **kwargs):
-        # CPython's lock type has never accepted subclasses (3.13 tests that it still does not).
-        raise TypeError(f"type '{LockType.__module__}.LockType' is not an acceptable base type")
-
-    def __new__(cls, *args, **kwargs):
-        # Like CPython's lock type: before 3.13 only allocate_lock() makes locks.
+    def __new__(cls):
+        # Like CPython's lock type: before 3.13 only allocate_lock() makes locks. (Subclasses are
+        # refused, as CPython's, by like() below.)
         if not _PY313:
             raise TypeError(f"cannot create '{cls.__module__}.{cls.__name__}' instances")
         return object.__new__(cls)
@@ -218,6 +211,9 @@ class LockType:
         return f"<{state} {cls.__module__}.{cls.__qualname__} object at {id(self):#x}>"
 
 
+LockType = like(_real_lock_type)(LockType)
+
+
 def allocate_lock():
     """A new green lock (``threading.Lock()``)."""
     lock = object.__new__(LockType)
@@ -226,7 +222,9 @@ def allocate_lock():
     return lock
 
 
-allocate_lock = allocate = _not_binding(allocate_lock)
+_allocate_lock = allocate_lock  # fasthub's own calls skip the builtin-like wrapper
+allocate = like(get_original("_thread", "allocate"))(allocate_lock)
+allocate_lock = like(_real_allocate_lock)(allocate_lock)
 
 
 class RLock:
@@ -240,14 +238,14 @@ class RLock:
     __slots__ = ("_block", "_owner", "_count", "__weakref__")
 
     def __init__(self, *args, **kwargs):
-        self._block = allocate_lock()
+        self._block = _allocate_lock()
         self._owner = None
         self._count = 0
 
     def acquire(self, blocking=True, timeout=-1):
         """Take the lock, or count one more level if the caller holds it already; parks while
         another green thread holds it. Returns True if taken."""
-        me = get_ident()
+        me = _get_ident()
         if self._owner == me:
             self._count += 1
             return True
@@ -262,7 +260,7 @@ class RLock:
     def release(self):
         """Undo one acquire(); the lock is freed at the last one. Raises RuntimeError if the caller
         does not hold it."""
-        if self._owner != get_ident() or self._count == 0:
+        if self._owner != _get_ident() or self._count == 0:
             raise RuntimeError("cannot release un-acquired lock")
         self._count -= 1
         if self._count == 0:
@@ -277,10 +275,10 @@ class RLock:
         return self._block.locked()
 
     def _is_owned(self):
-        return self._count > 0 and self._owner == get_ident()
+        return self._count > 0 and self._owner == _get_ident()
 
     def _recursion_count(self):
-        return self._count if self._owner == get_ident() else 0
+        return self._count if self._owner == _get_ident() else 0
 
     def _release_save(self):
         if self._count == 0:
@@ -307,20 +305,28 @@ class RLock:
                 f"count={self._count} at {id(self):#x}>")
 
 
+RLock = like(get_original("_thread", "RLock"))(RLock)
+
+
 # --- starting green threads --------------------------------------------------------------------------
 
 _green_count = 0
 
 
 def _report_unraisable(exc, function):
-    # What CPython does for an exception escaping a thread started with start_new_thread().
+    # What CPython does for an exception escaping a thread started with start_new_thread(): 3.13
+    # names the function in the message instead of passing it as the object.
+    if _PY313:
+        err_msg, obj = f"Exception ignored in thread started by {function!r}", None
+    else:
+        err_msg, obj = "Exception ignored in thread started by", function
     hook = sys.unraisablehook
     if hook is not sys.__unraisablehook__:
         hook(SimpleNamespace(exc_type=type(exc), exc_value=exc, exc_traceback=exc.__traceback__,
-                             err_msg="Exception ignored in thread started by", object=function))
+                             err_msg=err_msg, object=obj))
         return
     try:
-        sys.stderr.write(f"Exception ignored in thread started by: {function!r}\n")
+        sys.stderr.write(f"{err_msg}: {obj!r}\n" if obj is not None else f"{err_msg}:\n")
         traceback.print_exception(type(exc), exc, exc.__traceback__)
     except Exception:
         pass
@@ -337,7 +343,7 @@ def _run_thread(function, args, kwargs, handle):
     finally:
         _green_count -= 1
         if handle is not None:
-            handle._set_done()
+            handle._finish()
 
 
 def _start(function, args, kwargs, handle):
@@ -346,16 +352,17 @@ def _start(function, args, kwargs, handle):
         raise TypeError("first arg must be callable")
     if not isinstance(args, tuple):
         raise TypeError("2nd arg must be a tuple")
-    if kwargs is None:
-        kwargs = {}
-    elif not isinstance(kwargs, dict):
+    if not isinstance(kwargs, dict):
         raise TypeError("optional 3rd arg must be a dictionary")
     gt = _spawn(_run_thread, function, args, kwargs, handle)
     _green_count += 1
     return gt
 
 
-def start_new_thread(function, args, kwargs=None):
+_NO_KWARGS = {}  # never changed: the function is called with **kwargs
+
+
+def start_new_thread(function, args, kwargs=_NO_KWARGS, /):
     """Run ``function(*args, **kwargs)`` in a new green thread; return its ident (see get_ident()).
 
     Like CPython: SystemExit ends it quietly, any other exception is reported through
@@ -363,9 +370,11 @@ def start_new_thread(function, args, kwargs=None):
     return id(_start(function, args, kwargs, None))
 
 
-start_new = start_new_thread
+start_new = like(get_original("_thread", "start_new"))(start_new_thread)
+start_new_thread = like(get_original("_thread", "start_new_thread"))(start_new_thread)
 
 
+@like(_real_count)
 def _count():
     """Threads and green threads started through this module that are still running. fasthub's own
     OS threads (the tpool workers) are not counted: they are infrastructure, like the hub."""
@@ -497,6 +506,9 @@ class _local:
             raise AttributeError(name) from None
 
 
+_local = like(get_original("_thread", "_local"), signature=True)(_local)
+
+
 # --- helpers that bind these primitives into a threading module (used by the patcher and by
 # --- fasthub.green.threading) -----------------------------------------------------------------------
 
@@ -510,7 +522,7 @@ def current_thread_for(threading_module):
     def current_thread():
         """The Thread object of the calling green thread (a dummy one if threading did not start it)."""
         try:
-            return active[get_ident()]
+            return active[_get_ident()]
         except KeyError:
             pass
         dummy = g["_DummyThread"]()
@@ -530,7 +542,7 @@ def _forget_dummy(gt, g, ident, dummy):
             del g["_active"][ident]
     handle = getattr(dummy, "_handle", None)
     if isinstance(handle, _ThreadHandle313):
-        handle._set_done()
+        handle._finish()
 
 
 def local_for(threading_module):
@@ -551,11 +563,15 @@ threading_Lock = LockType if _PY313 else allocate_lock
 def _set_sentinel():
     """(CPython < 3.13) A lock the caller acquires and that is released when its green thread ends;
     threading.Thread.join() waits on it."""
-    lock = allocate_lock()
+    lock = _allocate_lock()
     cur = _fh_getcurrent()
     if type(cur) is GreenThread:
         cur.link(_release_sentinel, lock)
     return lock
+
+
+if not _PY313:
+    _set_sentinel = like(get_original("_thread", "_set_sentinel"))(_set_sentinel)
 
 
 def _release_sentinel(gt, lock):
@@ -568,37 +584,70 @@ def _release_sentinel(gt, lock):
 # the _ThreadHandle; threading._shutdown() calls _thread._shutdown() to wait for non-daemon threads.
 
 _non_daemon_handles = set()
+_NOT_STARTED, _RUNNING, _DONE = "not started", "running", "done"
+_TIME_T_MAX = 9_223_372_036  # seconds in CPython's PyTime_t (int64 nanoseconds)
+
+
+def _join_timeout(timeout):
+    # CPython's conversion of a join() timeout: None, an int (or __index__) or a float; -1: forever.
+    if timeout is None:
+        return None
+    if isinstance(timeout, float):
+        if timeout != timeout:
+            raise ValueError("Invalid value NaN (not a number)")
+        if abs(timeout) > _TIME_T_MAX:
+            raise OverflowError("timestamp out of range for platform time_t")
+    else:
+        timeout = _index(timeout)
+        if abs(timeout) > _TIME_T_MAX:
+            raise OverflowError("timestamp too large to convert to C PyTime_t")
+    return None if timeout < 0 else timeout
 
 
 class _ThreadHandle313:
-    """(CPython 3.13+) The join handle of a green thread started by start_joinable_thread()."""
+    """(CPython 3.13+) The join handle of a green thread started by start_joinable_thread(), or of a
+    running thread (_make_thread_handle()). As CPython's: a new handle is not started (ident 0;
+    join() and _set_done() raise RuntimeError) and start_joinable_thread() takes it once."""
 
-    __slots__ = ("_ident", "_done", "_waiters", "__weakref__")
+    __slots__ = ("_ident", "_state", "_waiters")
 
-    def __init__(self):
-        self._ident = None
-        self._done = False
+    def __init__(self, *args, **kwargs):
+        # CPython's _ThreadHandle() ignores its arguments too.
+        self._ident = 0
+        self._state = _NOT_STARTED
         self._waiters = []
 
     @property
     def ident(self):
+        """The thread's identity (get_ident() in it); 0 until started."""
         return self._ident
 
     def is_done(self):
-        return self._done
+        """True once the thread has ended."""
+        return self._state == _DONE
 
     def _set_done(self):
-        self._done = True
+        """Mark the thread ended and wake the joiners (RuntimeError if it never started)."""
+        if self._state == _NOT_STARTED:
+            raise RuntimeError("thread not started")
+        self._finish()
+
+    def _finish(self):
+        self._state = _DONE
         _non_daemon_handles.discard(self)
         waiters, self._waiters = self._waiters, []
         for w in waiters:
             w.switch(None)
 
     def join(self, timeout=None):
-        """Wait until the green thread ends, or ``timeout`` seconds (None or negative: forever)."""
-        if self._done:
+        """Wait until the thread ends, or ``timeout`` seconds (None or negative: no limit).
+        RuntimeError if it was never started, or if it is the calling thread."""
+        timeout = _join_timeout(timeout)
+        if self._state == _NOT_STARTED:
+            raise RuntimeError("thread not started")
+        if self._state == _DONE:
             return
-        if self._ident is not None and self._ident == get_ident():
+        if self._ident == _get_ident():
             raise RuntimeError("Cannot join current thread")
         try:
             _raw_getcurrent()
@@ -609,9 +658,7 @@ class _ThreadHandle313:
         self._waiters.append(w)
         timer = None
         try:
-            if self._done:
-                return
-            if timeout is not None and timeout >= 0:
+            if timeout is not None:
                 timer = hub.timers.schedule(hub.now() + timeout, w, None)
             w.get()
         finally:
@@ -623,40 +670,59 @@ class _ThreadHandle313:
                 pass
 
     def __repr__(self):
-        return f"<fasthub green _ThreadHandle object: ident={self._ident}>"
+        cls = type(self)
+        return f"<{cls.__module__}.{cls.__qualname__} object: ident={self._ident}>"
 
 
 if _PY313:
-    _ThreadHandle = _ThreadHandle313
+    _ThreadHandle = like(get_original("_thread", "_ThreadHandle"))(_ThreadHandle313)
     _real_start_joinable_thread = get_original("_thread", "start_joinable_thread")
     _real_shutdown = get_original("_thread", "_shutdown")
-    _get_main_thread_ident = get_original("_thread", "_get_main_thread_ident")
+    _RealThreadHandle = get_original("_thread", "_ThreadHandle")
     lock = LockType
 
+    @like(_real_start_joinable_thread)
     def start_joinable_thread(function, handle=None, daemon=True):
-        """(3.13+) Start ``function()`` in a green thread; return its _ThreadHandle."""
+        """(3.13+) Start ``function()`` in a green thread; return its _ThreadHandle (``handle`` if
+        given: a new one, RuntimeError if it was started already)."""
+        if not callable(function):
+            raise TypeError("thread function must be callable")
         if handle is None:
             handle = _ThreadHandle()
-        elif not isinstance(handle, _ThreadHandle):
+        elif isinstance(handle, _RealThreadHandle):
             # A Thread object made before monkey_patch() holds a real handle: give it a real thread.
             return _real_start_joinable_thread(function, handle=handle, daemon=daemon)
-        gt = _start(function, (), None, handle)
+        elif not isinstance(handle, _ThreadHandle):
+            raise TypeError("'handle' must be a _ThreadHandle")
+        if handle._state != _NOT_STARTED:
+            raise RuntimeError("thread already started")
+        gt = _start(function, (), _NO_KWARGS, handle)
         handle._ident = id(gt)
+        handle._state = _RUNNING
         if not daemon:
             _non_daemon_handles.add(handle)
         return handle
 
-    def _make_thread_handle(ident):
+    @like(get_original("_thread", "_make_thread_handle"))
+    def _make_thread_handle(ident, /):
         """(3.13+) A handle for an already running thread (the main thread, a dummy thread)."""
+        if not isinstance(ident, int):
+            raise TypeError("ident must be an integer")
+        if ident < 0:
+            raise OverflowError("can't convert negative int to unsigned")
+        if ident >= 1 << 64:
+            raise OverflowError("int too big to convert")
         handle = _ThreadHandle()
-        handle._ident = ident
+        handle._ident = int(ident)
+        handle._state = _RUNNING
         return handle
 
+    @like(_real_shutdown)
     def _shutdown():
         """(3.13+) Wait for every non-daemon green thread, then for real non-daemon threads."""
         while _non_daemon_handles:
             handle = next(iter(_non_daemon_handles))
-            if handle._ident == get_ident():
+            if handle._ident == _get_ident():
                 _non_daemon_handles.discard(handle)
                 continue
             handle.join()
@@ -668,8 +734,8 @@ def _after_fork_in_child():
     global _green_count
     _green_count = 0
     for handle in list(_non_daemon_handles):
-        if handle._ident != get_ident():
-            handle._done = True
+        if handle._ident != _get_ident():
+            handle._state = _DONE
             handle._waiters = []
     _non_daemon_handles.clear()
 

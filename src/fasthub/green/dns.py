@@ -143,22 +143,22 @@ def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
     return get_resolver().getaddrinfo(host, port, family, type, proto, flags)
 
 
-def gethostbyname(hostname):
+def gethostbyname(hostname, /):
     """socket.gethostbyname that parks only the calling green thread; raises socket.gaierror."""
     return get_resolver().gethostbyname(hostname)
 
 
-def gethostbyname_ex(hostname):
+def gethostbyname_ex(hostname, /):
     """socket.gethostbyname_ex that parks only the calling green thread; raises socket.gaierror."""
     return get_resolver().gethostbyname_ex(hostname)
 
 
-def gethostbyaddr(ip_address):
+def gethostbyaddr(ip_address, /):
     """socket.gethostbyaddr that parks only the calling green thread; raises socket.herror."""
     return get_resolver().gethostbyaddr(ip_address)
 
 
-def getnameinfo(sockaddr, flags):
+def getnameinfo(sockaddr, flags, /):
     """socket.getnameinfo that parks only the calling green thread; raises socket.gaierror."""
     if not isinstance(sockaddr, tuple):
         # As the C function: a TypeError whose traceback keeps no reference to the argument.

@@ -32,6 +32,7 @@ from fasthub.core._hub import (
     wait_write as _wait_write,
 )
 from fasthub.core.originals import get_original
+from fasthub.green._stdlib_like import like as _like
 
 # The real functions, whether or not os is patched (then os.read is the green read below).
 _real_read = get_original("os", "read")
@@ -85,24 +86,26 @@ def _wait_foreign(fd, wait):
             _os.close(dup)
 
 
-def read(fd, n):
-    """Read at most ``n`` bytes from ``fd``; parks the green thread while nothing is available.
+@_like(_real_read)
+def read(fd, length, /):
+    """Read at most ``length`` bytes from ``fd``; parks the green thread while nothing is available.
     Raises what os.read raises (OSError)."""
     mode = _mode(fd)
     if mode is None or not mode[1]:
-        return _real_read(fd, n)  # raises the error (EBADF) the caller should see
+        return _real_read(fd, length)  # raises the error (EBADF) the caller should see
     if mode[0]:
         if _pollable(fd) and not _ready(fd, _select.POLLIN):
             _wait_foreign(fd, _wait_read)
-        return _real_read(fd, n)
+        return _real_read(fd, length)
     while True:
         try:
-            return _real_read(fd, n)
+            return _real_read(fd, length)
         except BlockingIOError:
             _wait_foreign(fd, _wait_read)
 
 
-def write(fd, data):
+@_like(_real_write)
+def write(fd, data, /):
     """Write ``data`` to ``fd``, returning the number of bytes written (maybe fewer, like os.write);
     parks the green thread while the fd cannot take any. Raises what os.write raises."""
     mode = _mode(fd)
@@ -138,7 +141,8 @@ def _wait_exit_pidfd(pid):
     return True
 
 
-def waitpid(pid, options):
+@_like(_real_waitpid)
+def waitpid(pid, options, /):
     """Like os.waitpid, but waiting parks only the calling green thread (WNOHANG returns at once).
     Raises ChildProcessError if there is no such child."""
     if options & _os.WNOHANG:
@@ -158,6 +162,7 @@ def waitpid(pid, options):
         delay = min(delay * 2, 0.05)
 
 
+@_like(get_original("os", "wait"))
 def wait():
     """Like os.wait: wait for any child; parks only the calling green thread."""
     return waitpid(-1, 0)

@@ -6,6 +6,13 @@ checks the arguments exactly as the stdlib does. Only if nothing is ready does i
 registered in a private, short-lived epoll (kqueue) object and the green thread waits in the hub for
 that one fd to become readable, then asks the real interface again for the precise answer.
 
+A call that finds something ready at once still lets every other ready green thread run once before
+it returns (one trip through the hub): a server that polls in a loop and always has work would
+otherwise never let anything else run, its own clients included (CPython's TLS FTP and POP3 tests
+hung that way). The timeout is checked by the real interface too: an unusual value (huge, NaN, not
+a number) is first passed to it with a pipe whose write end is always ready, so the same exception
+is raised (the checks differ between select, poll and epoll, and between CPython versions).
+
 Why a private epoll rather than the hub's own fd table: the caller's fds are not ours. Another green
 thread may be waiting on the same fd (select() must still work, as it does between OS threads), and
 the caller may close the fd later with os.close() behind the hub's back; registering it in the hub
@@ -15,13 +22,18 @@ call that actually waits; green sockets, the hot path, never come here.
 """
 
 import errno as _errno
+import os as _os
 import select as _std
+
+from greenlet import getcurrent as _getcurrent
 
 from fasthub.core._hub import Waiter as _Waiter
 from fasthub.core._hub import get_hub as _get_hub
+from fasthub.core._hub import get_hub_if_exists as _get_hub_if_exists
 from fasthub.core._hub import monotonic as _monotonic
 from fasthub.core._hub import notify_close as _notify_close
 from fasthub.core._hub import sleep as _sleep
+from fasthub.green._stdlib_like import like as _like
 
 for _name in dir(_std):
     if not (_name.startswith("__") and _name.endswith("__")):
@@ -46,6 +58,64 @@ _POLL_WRITE = getattr(_std, "POLLOUT", 4)
 
 class _Expired(Exception):
     """Internal: the wait's timeout passed."""
+
+
+def _cooperate():
+    # Something was ready without waiting: let the other ready green threads run once (see the
+    # module docstring). Not in a thread without a hub (nothing else can run there) nor in the hub.
+    hub = _get_hub_if_exists()
+    if hub is not None and _getcurrent() is not hub:
+        _sleep(0)
+
+
+# --- checking unusual timeouts with the real interfaces -----------------------------------------------
+
+class _AlwaysReady:
+    """The write end of a pipe nobody writes to (always ready to write), for passing an unusual
+    timeout to a real interface that must return at once. A program may close fds it does not own
+    (when daemonizing): the pipe is checked to be ours before each use, and made again if not."""
+
+    def __init__(self):
+        self.fds = None
+        self.identity = None
+        self.epoll = None
+
+    def fd(self):
+        if self.fds is not None:
+            try:
+                st = _os.fstat(self.fds[1])
+                if (st.st_dev, st.st_ino) == self.identity:
+                    return self.fds[1]
+            except OSError:
+                pass
+            self.epoll = None  # registered the old fd (its number may now be another file's)
+        self.fds = _os.pipe()
+        st = _os.fstat(self.fds[1])
+        self.identity = (st.st_dev, st.st_ino)
+        return self.fds[1]
+
+    def select(self, timeout):
+        _real_select([], [self.fd()], [], timeout)
+
+    def poll(self, timeout):
+        checker = _real_poll()
+        checker.register(self.fd(), _POLL_WRITE)
+        checker.poll(timeout)
+
+    def epoll_poll(self, timeout, maxevents):
+        fd = self.fd()
+        if self.epoll is None:
+            self.epoll = _real_epoll()
+            self.epoll.register(fd, _std.EPOLLOUT)
+        self.epoll.poll(timeout, maxevents)
+
+
+_always_ready = _AlwaysReady()
+
+
+def _plain(timeout, low):
+    # The common values every interface accepts; anything else goes to the real one first.
+    return timeout is None or (type(timeout) in (int, float) and low <= timeout <= 1e6)
 
 
 def _fileno(obj):
@@ -141,22 +211,24 @@ def _remaining(deadline):
     return max(deadline - _monotonic(), 0.0)
 
 
-def select(rlist, wlist, xlist, timeout=None):
+@_like(_real_select)
+def select(rlist, wlist, xlist, timeout=None, /):
     """Wait until some of the objects (fds or objects with fileno()) are ready for reading, writing
     or have an exceptional condition; return the three lists of ready objects.
 
     Parks only the calling green thread; ``timeout`` in seconds (None: no limit) returns three empty
     lists. Raises ValueError/TypeError/OSError for bad arguments, as select.select does.
     """
-    timeout = _check_seconds(timeout)
-    if timeout is not None and timeout < 0:
-        raise ValueError("timeout must be non-negative")
+    if not _plain(timeout, 0):
+        _always_ready.select(timeout)
+    timeout = None if timeout is None else float(timeout)
     # The real select checks every argument (and answers when something is ready already). Lists
     # and tuples go to it as they are (a fileno() that mutates its list sees what the stdlib's
     # would); other iterables are read once, here.
     rlist, wlist, xlist = (x if type(x) in (list, tuple) else list(x) for x in (rlist, wlist, xlist))
     ready = _real_select(rlist, wlist, xlist, 0)
     if ready[0] or ready[1] or ready[2] or timeout == 0:
+        _cooperate()
         return ready
     interest = {}
     for objs, slot in ((rlist, 0), (wlist, 1), (xlist, 2)):
@@ -177,25 +249,22 @@ def select(rlist, wlist, xlist, timeout=None):
         _sleep(0.001)
 
 
-class poll:
-    """``poll()`` returns a green polling object, like ``select.poll()``: register()/modify()/
-    unregister() as the stdlib's, and its poll() parks only the calling green thread.
-
-    A class rather than a function only so that, like the builtin, it does not become a method when
-    stored as a class attribute (the stdlib's selectors do ``_selector_cls = select.poll``).
-    """
-
-    def __new__(cls):
-        obj = object.__new__(_GreenPoll)
-        obj._poll = _real_poll()
-        obj._masks = {}
-        return obj
+@_like(_real_poll)
+def poll():
+    """A green polling object, like ``select.poll()``: register()/modify()/unregister() as the
+    stdlib's, and its poll() parks only the calling green thread."""
+    obj = object.__new__(_GreenPoll)
+    obj._poll = _real_poll()
+    obj._masks = {}
+    obj._running = False
+    return obj
 
 
+@_like(type(_real_poll()))
 class _GreenPoll:
     """The green ``select.poll`` object (made by poll(); like the stdlib's, not by its type)."""
 
-    __slots__ = ("_poll", "_masks")
+    __slots__ = ("_poll", "_masks", "_running")
 
     def __new__(cls, *args, **kwargs):
         raise TypeError(f"cannot create '{cls.__module__}.{cls.__qualname__}' instances")
@@ -215,15 +284,28 @@ class _GreenPoll:
         self._poll.unregister(fd)
         self._masks.pop(_fileno(fd), None)
 
-    def poll(self, timeout=None):
+    def poll(self, timeout=None, /):
         """Return a list of ``(fd, events)`` for the ready fds, waiting at most ``timeout``
-        milliseconds (None or negative: no limit). Parks only the calling green thread."""
+        milliseconds (None or negative: no limit). Parks only the calling green thread.
+        RuntimeError if another green thread is in poll() on this object (as between threads)."""
+        if not _plain(timeout, -1):
+            _always_ready.poll(timeout)
+        if self._running:
+            raise RuntimeError("concurrent poll() invocation")
+        self._running = True
+        try:
+            return self._poll_now_or_wait(timeout)
+        finally:
+            self._running = False
+
+    def _poll_now_or_wait(self, timeout):
         if timeout is not None:
-            timeout = _check_seconds(timeout)
+            timeout = float(timeout)
             if timeout < 0:
                 timeout = None
         events = self._poll.poll(0)
         if events or timeout == 0:
+            _cooperate()
             return events
         seconds = None if timeout is None else timeout / 1000.0
         interest = {fd: (bool(mask & _POLL_READ), bool(mask & _POLL_WRITE), False)
@@ -245,7 +327,7 @@ class _GreenKernelPoller:
     cannot be subclassed) and wait for its own fd to become readable, which the kernel signals
     when events are pending."""
 
-    __slots__ = ("_obj", "__weakref__")
+    __slots__ = ("_obj",)
 
     def __init__(self, obj):
         self._obj = obj
@@ -286,6 +368,7 @@ class _GreenKernelPoller:
         # fetch() asks the kernel without waiting; park on the fd until it has something.
         events = fetch()
         if events or timeout == 0:
+            _cooperate()
             return events
         deadline = _deadline(timeout)
         fd = self._obj.fileno()
@@ -298,6 +381,7 @@ class _GreenKernelPoller:
 
 
 if _HAVE_EPOLL:
+    @_like(_real_epoll)
     class epoll(_GreenKernelPoller):
         """A green ``select.epoll``: poll() parks only the calling green thread; register(),
         modify(), unregister(), fileno(), close() and fromfd() are the stdlib's. One green thread at
@@ -330,8 +414,11 @@ if _HAVE_EPOLL:
         def poll(self, timeout=None, maxevents=-1):
             """Return ``[(fd, events)]``, waiting at most ``timeout`` seconds (None or negative:
             no limit)."""
+            if not (_plain(timeout, -1) and type(maxevents) is int
+                    and (maxevents == -1 or 1 <= maxevents <= 1 << 20)):
+                _always_ready.epoll_poll(timeout, maxevents)
             if timeout is not None:
-                timeout = _check_seconds(timeout)
+                timeout = float(timeout)
                 if timeout < 0:
                     timeout = None
             obj = self._obj

@@ -28,6 +28,7 @@ from greenlet import GreenletExit as _GreenletExit, getcurrent as _getcurrent
 
 from fasthub.core._greenthread import spawn as _spawn
 from fasthub.core._hub import _throw_to_parent, get_hub as _get_hub
+from fasthub.green._stdlib_like import like as _like
 
 for _name in dir(_std):
     if not _name.startswith("__"):
@@ -119,6 +120,7 @@ def _unwrap(handler):
     return handler.handler if isinstance(handler, _Dispatcher) else handler
 
 
+@_like(_real_signal)
 def signal(signalnum, handler):
     """Set the handler for ``signalnum`` and return the previous one (like signal.signal).
 
@@ -132,6 +134,7 @@ def signal(signalnum, handler):
     return _unwrap(_real_signal(signalnum, handler))
 
 
+@_like(_real_getsignal)
 def getsignal(signalnum):
     """The current handler of ``signalnum``, as given to signal() (like signal.getsignal)."""
     return _unwrap(_real_getsignal(signalnum))

@@ -32,6 +32,7 @@ from fasthub.core._hub import notify_close as _notify_close
 from fasthub.core._hub import sleep as _sleep
 from fasthub.core import _gsocket
 from fasthub.green import dns as _dns
+from fasthub.green._stdlib_like import like as _like
 
 # Re-export the whole stdlib module (public names and the private ones libraries reach for, like
 # _GLOBAL_DEFAULT_TIMEOUT), then replace what blocks below.
@@ -398,11 +399,13 @@ def _green(std_sock):
     return g
 
 
+@_like(_std.fromfd)
 def fromfd(fd, family, type, proto=0):
     """A green socket for a duplicate of ``fd`` (the stdlib's fromfd, green)."""
     return socket(family, type, proto, _os.dup(fd))
 
 
+@_like(_real_socketpair)
 def socketpair(family=None, type=SOCK_STREAM, proto=0):
     """A pair of connected green sockets (AF_UNIX by default where available)."""
     if family is None:
@@ -412,6 +415,7 @@ def socketpair(family=None, type=SOCK_STREAM, proto=0):
     return _green(a), _green(b)
 
 
+@_like(_real_create_server)
 def create_server(address, *, family=AF_INET, backlog=None, reuse_port=False, dualstack_ipv6=False):
     """A green listening TCP socket bound to ``address``; the stdlib's create_server (which never
     blocks: it only binds and listens), handed over to a green socket."""
@@ -419,13 +423,12 @@ def create_server(address, *, family=AF_INET, backlog=None, reuse_port=False, du
                                      dualstack_ipv6=dualstack_ipv6))
 
 
+@_like(_std.create_connection)
 def create_connection(address, timeout=_GLOBAL_DEFAULT_TIMEOUT, source_address=None, *,
                       all_errors=False):
     """Connect to ``(host, port)`` and return the green socket; tries each address the resolver
     returns, in order. Waits (green) for resolution and connection; raises the last error, or (with
     ``all_errors=True``, Python 3.11+) an ExceptionGroup of all of them."""
-    if all_errors and _sys.version_info < (3, 11):
-        raise TypeError("create_connection() got an unexpected keyword argument 'all_errors'")
     host, port = address
     exceptions = []
     # If the stdlib module's socket name was rebound (by a monkey patch, or by a test's mock of
@@ -458,6 +461,16 @@ def create_connection(address, timeout=_GLOBAL_DEFAULT_TIMEOUT, source_address=N
     raise OSError("getaddrinfo returns an empty list")
 
 
+if _sys.version_info < (3, 11):  # no all_errors yet
+    _create_connection = create_connection
+
+    @_like(_std.create_connection)
+    def create_connection(address, timeout=_GLOBAL_DEFAULT_TIMEOUT, source_address=None):
+        """Connect to ``(host, port)`` and return the green socket; tries each address the resolver
+        returns, in order. Waits (green) for resolution and connection; raises the last error."""
+        return _create_connection(address, timeout, source_address)
+
+
 def _to_enum(value, enum_cls):
     try:
         return enum_cls(value)
@@ -465,6 +478,7 @@ def _to_enum(value, enum_cls):
         return value
 
 
+@_like(_std.getaddrinfo)
 def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
     """Resolve ``host``/``port`` to a list of ``(family, type, proto, canonname, sockaddr)``; waits
     (green) while the resolver (fasthub.green.dns) works. Raises socket.gaierror."""
@@ -474,12 +488,14 @@ def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
     return result
 
 
-gethostbyname = _dns.gethostbyname
-gethostbyname_ex = _dns.gethostbyname_ex
-gethostbyaddr = _dns.gethostbyaddr
-getnameinfo = _dns.getnameinfo
+# The C functions, as BuiltinLike objects over the green resolver's (positional-only, like them).
+gethostbyname = _like(_std.gethostbyname)(_dns.gethostbyname)
+gethostbyname_ex = _like(_std.gethostbyname_ex)(_dns.gethostbyname_ex)
+gethostbyaddr = _like(_std.gethostbyaddr)(_dns.gethostbyaddr)
+getnameinfo = _like(_std.getnameinfo)(_dns.getnameinfo)
 
 
+@_like(_std.getfqdn)
 def getfqdn(name=""):
     """The fully qualified domain name for ``name`` (default: this host); resolves (green) with
     gethostbyaddr() and prefers the first name that contains a dot. Returns ``name`` on failure."""

@@ -23,6 +23,7 @@ import _ssl
 
 from fasthub.core._gsocket import ssl_call as _ssl_call
 from fasthub.green import socket as _gsocket
+from fasthub.green._stdlib_like import like as _like
 
 for _name in dir(_std):
     if not (_name.startswith("__") and _name.endswith("__")):
@@ -264,11 +265,13 @@ def _greened(context):
     return context
 
 
+@_like(_real_create_default_context)
 def create_default_context(purpose=_std.Purpose.SERVER_AUTH, *, cafile=None, capath=None, cadata=None):
     """ssl.create_default_context(), returning a green SSLContext."""
     return _greened(_real_create_default_context(purpose, cafile=cafile, capath=capath, cadata=cadata))
 
 
+@_like(_real_create_unverified_context, signature=True)
 def _create_unverified_context(*args, **kwargs):
     """ssl._create_unverified_context(), returning a green SSLContext."""
     return _greened(_real_create_unverified_context(*args, **kwargs))
@@ -278,6 +281,7 @@ _create_default_https_context = create_default_context
 _create_stdlib_context = _create_unverified_context
 
 
+@_like(_std.get_server_certificate)
 def get_server_certificate(addr, ssl_version=_std.PROTOCOL_TLS_CLIENT, ca_certs=None,
                            timeout=_GLOBAL_DEFAULT_TIMEOUT):
     """The PEM certificate of the server at ``addr``, fetched over green sockets; verified against
@@ -292,6 +296,7 @@ def get_server_certificate(addr, ssl_version=_std.PROTOCOL_TLS_CLIENT, ca_certs=
 
 
 if hasattr(_std, "wrap_socket"):  # Python < 3.12
+    @_like(_std.wrap_socket)
     def wrap_socket(sock, keyfile=None, certfile=None, server_side=False, cert_reqs=_std.CERT_NONE,
                     ssl_version=_std.PROTOCOL_TLS, ca_certs=None, do_handshake_on_connect=True,
                     suppress_ragged_eofs=True, ciphers=None):

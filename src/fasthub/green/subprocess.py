@@ -34,6 +34,7 @@ from fasthub.core._hub import (
 )
 from fasthub.core.originals import get_original
 from fasthub.green import _thread as _gthread
+from fasthub.green._stdlib_like import like as _like
 
 for _name in dir(_std):
     if not _name.startswith("__"):
@@ -113,6 +114,7 @@ def _green_file(f, bufsize):
     return new
 
 
+@_like(_std.Popen, signature=True)
 class Popen(_std.Popen):
     """stdlib subprocess.Popen whose pipe I/O, communicate() and wait() park only the calling green
     thread. Raises what the stdlib raises (TimeoutExpired, OSError when the program cannot run)."""

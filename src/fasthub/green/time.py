@@ -7,6 +7,7 @@ import time as _std
 from operator import index as _index
 
 from fasthub.core._hub import sleep as _hub_sleep
+from fasthub.green._stdlib_like import like as _like
 
 for _name in dir(_std):
     if not (_name.startswith("__") and _name.endswith("__")):
@@ -14,7 +15,8 @@ for _name in dir(_std):
 del _name
 
 
-def sleep(secs):
+@_like(_std.sleep)
+def sleep(secs, /):
     """Suspend the calling green thread for ``secs`` seconds (other green threads run meanwhile);
     sleep(0) lets every other ready green thread run once.
 

@@ -6,10 +6,20 @@ started too early; each leaves calls that block every green thread, and nothing 
 production stalls. The doctor patches first, imports the program (as a module: its
 ``if __name__ == "__main__":`` block does not run, so a server is not started), then audits the process:
 
-- modules holding original (unpatched) objects captured before patching, locks created before it;
+- original (unpatched) stdlib callables captured before patching, wherever the program keeps them: a
+  module global (``from time import sleep``), a class attribute (werkzeug's ``lock_class =
+  threading.Lock``), a function's default argument or closure, a ``functools.partial``, a registry
+  dict or list, an object's attribute. A socket factory kept so (``socket.socket``,
+  ``socket.create_connection``...) is a hook that hands out raw, blocking sockets;
+- raw sockets: live socket objects of the stdlib's class (made before patching) that the program
+  keeps, blocking or not: the first blocks the OS thread, the second is polled by whoever owns it;
+- locks created before patching; real OS threads running in the process;
 - loaded C extensions known to do their own blocking I/O, unless their fasthub integration is active;
-- real OS threads running in the process (started before patching, or by C code);
 - the program failing to import at all.
+
+``--as-written`` does not patch first: the program is imported as ``python app.py`` would run it, so
+it must call ``fasthub.monkey_patch()`` itself, and whatever it imported before that call is audited
+as production would see it (a program that never patches is reported).
 
 Human output by default, ``--json`` for tools. Exit status 0 when clean, 1 when risks are found,
 2 for usage errors.
@@ -21,6 +31,7 @@ import json
 import os
 import runpy
 import sys
+import types
 import warnings
 
 __all__ = ["Risk", "audit", "main"]
@@ -115,27 +126,188 @@ def _captured_original_risks():
     return risks
 
 
+# --- originals and raw sockets kept deeper than module globals and class attributes -------------------
+
+_SOCKET_FACTORIES = {"socket.socket", "socket.create_connection", "socket.socketpair", "socket.fromfd",
+                     "socket.create_server", "ssl.SSLContext", "ssl.SSLSocket", "ssl.wrap_socket",
+                     "ssl.create_default_context", "ssl.socket", "ssl.create_connection"}
+_MAX_DEPTH = 4
+
+
+def _program_modules():
+    from fasthub import patcher
+
+    seen = set()
+    for name, module in list(sys.modules.items()):
+        if (module is None or id(module) in seen or patcher._skip_holder_module(name)
+                or patcher._is_stdlib(name)):
+            continue
+        seen.add(id(module))
+        yield name, module
+
+
+def _children(obj, program):
+    """(label suffix, child) pairs to look into, for one object met in the walk. Only type() is
+    asked of an object, never its __class__ or attributes through getattr: a proxy (werkzeug's
+    LocalProxy, Django's lazy objects) may raise or compute on those."""
+    import functools
+    import types
+
+    t = type(obj)
+    if issubclass(t, dict):
+        return [(f"[{k!r}]", v) for k, v in list(obj.items())[:1000]]
+    if issubclass(t, (list, tuple, set, frozenset)):
+        return [(f"[{i}]", v) for i, v in enumerate(list(obj)[:1000])]
+    if issubclass(t, (staticmethod, classmethod)):
+        return [("", obj.__func__)]
+    if issubclass(t, functools.partial):
+        return [(" (partial) function", obj.func)] + [
+            (f" (partial) argument {i}", a) for i, a in enumerate(obj.args)] + [
+            (f" (partial) argument {k!r}", v) for k, v in (obj.keywords or {}).items()]
+    if t is types.FunctionType:
+        if obj.__module__ not in program:
+            return []
+        code = obj.__code__
+        out = []
+        names = code.co_varnames[:code.co_argcount]
+        defaults = obj.__defaults__ or ()
+        for name, value in zip(names[len(names) - len(defaults):], defaults):
+            out.append((f"() default of {name!r}", value))
+        out += [(f"() default of {k!r}", v) for k, v in (obj.__kwdefaults__ or {}).items()]
+        for name, cell in zip(code.co_freevars, obj.__closure__ or ()):
+            try:
+                out.append((f"() closure variable {name!r}", cell.cell_contents))
+            except ValueError:  # an empty cell
+                pass
+        return out
+    if issubclass(t, type):
+        if vars(obj).get("__module__") not in program:
+            return []
+        return [(f".{k}", v.__func__ if type(v) in (staticmethod, classmethod) else v)
+                for k, v in list(vars(obj).items()) if not k.startswith("__")]
+    if issubclass(t, (types.ModuleType, types.BuiltinFunctionType, types.MethodType)):
+        return []
+    if (getattr(t, "__module__", "") or "").startswith("fasthub"):
+        return []
+    try:
+        attrs = object.__getattribute__(obj, "__dict__")
+    except Exception:  # noqa: BLE001 - no __dict__, or one that will not be read: nothing to walk
+        return []
+    if type(attrs) is not dict:
+        return []
+    return [(f".{k}", v) for k, v in list(attrs.items())]
+
+
+def _raw_socket_types():
+    import _socket
+
+    from fasthub import patcher
+    from fasthub.green import socket as green
+
+    return patcher.get_original("socket", "socket"), green.socket, _socket.socket
+
+
+def _describe_socket(sock):
+    try:
+        fd = sock.fileno()
+    except OSError:
+        return None
+    if fd < 0:
+        return None
+    try:
+        mode = "blocking" if sock.gettimeout() is None else (
+            "non-blocking" if sock.gettimeout() == 0 else f"timeout {sock.gettimeout()}s")
+        where = sock.getsockname()
+    except OSError:
+        mode, where = "unknown mode", "?"
+    return f"fd {fd}, {where}, {mode}"
+
+
+def _held_risks():
+    """Originals kept below module globals and class attributes (which the patcher's own check
+    reports: patcher._late_patch_report), and raw sockets kept anywhere the walk from the program's
+    modules reaches (_MAX_DEPTH steps: containers, function defaults and closures, partials,
+    classes, object attributes)."""
+    from fasthub import patcher
+
+    originals = {}
+    for module_name, attrs in list(patcher._saved.items()) + list(patcher._aliases.items()):
+        for attr, value in attrs.items():
+            if value is not patcher._ABSENT and callable(value):
+                originals.setdefault(id(value), f"{module_name}.{attr}")
+    std_socket, green_socket, c_socket = _raw_socket_types()
+    modules = dict(_program_modules())
+    program = set(modules)
+    risks, seen = [], set()
+    # (path, object, depth, reported by the patcher's own check if it is an original)
+    stack = [(f"{name}.{key}", value, 1, True) for name, module in modules.items()
+             for key, value in list(vars(module).items()) if not key.startswith("__")]
+    while stack:
+        path, obj, depth, patcher_reports = stack.pop()
+        what = originals.get(id(obj))
+        if what is not None:
+            if not patcher_reports:
+                hands_out = (" (a socket factory: it hands out raw sockets that block the whole OS "
+                             "thread)" if what in _SOCKET_FACTORIES else "")
+                risks.append(Risk("captured-original", f"{path} is the original {what}{hands_out}",
+                                  "import fasthub and call fasthub.monkey_patch() before the module "
+                                  "that keeps it is imported, or run `python -m fasthub app.py`"))
+            continue
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        kind = type(obj)
+        if issubclass(kind, (std_socket, c_socket)) and not issubclass(kind, green_socket):
+            state = _describe_socket(obj)
+            if state is not None:
+                risks.append(Risk("raw-socket",
+                                  f"{path} is a socket of the stdlib's own class ({state}), made "
+                                  f"before patching: blocking, it blocks the whole OS thread; "
+                                  f"non-blocking, whoever waits for it must use the patched select",
+                                  "create it after fasthub.monkey_patch(), or hand its fd to a green "
+                                  "socket: socket.socket(fileno=raw.detach())"))
+            continue
+        if depth < _MAX_DEPTH:
+            # A class attribute of a program class is what the patcher reports itself.
+            is_class = issubclass(type(obj), type)
+            stack.extend((path + suffix, child, depth + 1, is_class and depth == 1)
+                         for suffix, child in _children(obj, program))
+    return risks
+
+
 def audit():
     """Audit this process now: the list of Risk found (see the module docstring)."""
-    return _extension_risks() + _captured_original_risks()
+    return _extension_risks() + _captured_original_risks() + _held_risks()
+
+
+_RUN_NAME = "__fasthub_doctor__"  # the program's __name__ (its main block does not run)
 
 
 def _import_program(args):
     """Patch, then import the program; return the late-patching warnings and an import error or None."""
     from fasthub import patcher
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        patcher.monkey_patch()
-    late = [str(w.message) for w in caught if issubclass(w.category, patcher.LatePatchWarning)]
+    late = []
+    if not args.as_written:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            patcher.monkey_patch()
+        late = [str(w.message) for w in caught if issubclass(w.category, patcher.LatePatchWarning)]
     argv0 = args.module if args.module else args.script
     sys.argv = [argv0] + list(args.args)
     try:
-        if args.module:
-            runpy.run_module(args.module, run_name="__fasthub_doctor__", alter_sys=True)
-        else:
-            sys.path.insert(0, os.path.dirname(os.path.abspath(args.script)))
-            runpy.run_path(args.script, run_name="__fasthub_doctor__")
+        # The program's own late monkey_patch() warns (--as-written): the audit reports the same.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", patcher.LatePatchWarning)
+            if args.module:
+                namespace = runpy.run_module(args.module, run_name=_RUN_NAME, alter_sys=True)
+            else:
+                sys.path.insert(0, os.path.dirname(os.path.abspath(args.script)))
+                namespace = runpy.run_path(args.script, run_name=_RUN_NAME)
+        # runpy drops the program's own module when it returns: keep it for the audit.
+        program = types.ModuleType(_RUN_NAME)
+        program.__dict__.update(namespace)
+        sys.modules[_RUN_NAME] = program
     except SystemExit:
         pass
     except BaseException as e:  # report, don't crash: a program that fails to import is a finding
@@ -148,6 +320,9 @@ def _parse(argv):
         prog="python -m fasthub doctor",
         description="Import a program under fasthub.monkey_patch() and list what will still block the hub.")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--as-written", action="store_true",
+                   help="do not patch first: the program calls fasthub.monkey_patch() itself, and "
+                        "what it imports before that call is audited as production would see it")
     p.add_argument("-m", dest="module", help="audit a module (like python -m)")
     p.add_argument("script", nargs="?", help="the program to audit")
     p.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the program")
@@ -174,10 +349,16 @@ def main(argv=None):
     else:
         _late, error = _import_program(args)
     risks = audit()
+    from fasthub import patcher
+
+    if args.as_written and not patcher.patched():
+        risks.insert(0, Risk("not-patched", "the program never called fasthub.monkey_patch(): "
+                             "every socket, lock and sleep blocks the whole OS thread",
+                             "call fasthub.monkey_patch() first thing, or run the program with "
+                             "`python -m fasthub app.py`"))
     if error is not None:
         risks.insert(0, Risk("import-error", f"the program failed to import: {error}",
                              "fix the error; the audit below covers only what was imported"))
-    from fasthub import patcher
 
     if args.json:
         out = {"program": target, "patched": patcher.patched(), "risks": [r.as_dict() for r in risks],
