@@ -204,7 +204,8 @@ cdef class Protocol:
         return parked
 
     cpdef bint serve(self, sock, addr) except -1:
-        """Serve a new connection in the calling green thread; True if it was parked idle."""
+        """Serve connection ``sock`` in the calling green thread until it closes (False). It does
+        not park: it was not accepted by the server and holds none of its pool slots."""
         cdef Connection conn = self._connection(sock, addr)
         try:
             return conn._serve()
@@ -237,6 +238,9 @@ cdef class Protocol:
             conn.remote_addr = conn.remote_port = ""
         if self.socket_environ_key is not None:
             sock.settimeout(None)   # handed to the app with blocking semantics (gunicorn.socket)
+        # Only a connection the server accepted holds a pool slot to park on: one handed to serve()
+        # (WSGIServer.handle) waits for its next request in its green thread.
+        conn.may_park = self.park and me is not None
         self.live.add(conn)
         return conn
 
@@ -395,7 +399,7 @@ cdef class Connection(Response):
             if proto.stopping:
                 return None
             if not self.tls or not self.sock.pending():
-                if proto.park:
+                if self.may_park:
                     self._park()
                     return None
                 if not self._wait_idle():
