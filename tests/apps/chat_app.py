@@ -17,7 +17,8 @@ from flask_socketio import SocketIO, emit
 
 app = flask.Flask(__name__)
 socketio = SocketIO(app, async_mode="threading",
-                    message_queue=os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None)
+                    message_queue=os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
+                    channel=os.environ.get("SOCKETIO_CHANNEL", "flask-socketio"))
 
 
 @app.get("/")

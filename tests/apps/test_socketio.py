@@ -37,6 +37,9 @@ def chat(request):
     if transport == "websocket" and way != "wsgi.server":
         workers = 2
         env["SOCKETIO_MESSAGE_QUEUE"] = service("FASTHUB_TEST_REDIS_URL", "Redis")
+        # A channel of this run's own: another run's chat servers on the same Redis (two test runs at
+        # once) would otherwise broadcast into these clients (seen: duplicates from a parallel run).
+        env["SOCKETIO_CHANNEL"] = f"fasthub-chat-{os.getpid()}-{way}"
     for served in serve(way, "chat_app:app", workers=workers, env=env):
         served.transport = transport
         yield served

@@ -39,7 +39,9 @@ def test_read_blocking_pipe_does_not_block_the_hub():
         ticker, ticks = _ticker(10)
         fasthub.spawn_after(0.1, os.write, w, b"x")
         assert gos.read(r, 10) == b"x"
-        assert len(ticks) >= 5, "the hub was blocked while waiting for the pipe"
+        # A blocked hub gives 0 ticks; a loaded machine may give fewer than the 10-20 of a quiet one
+        # (5 failed once on 3.12 under load).
+        assert len(ticks) >= 2, "the hub was blocked while waiting for the pipe"
         ticker.wait()
     finally:
         os.close(r)
