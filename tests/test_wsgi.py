@@ -20,6 +20,7 @@ import wsgiref.validate
 import pytest
 
 import fasthub
+import fasthub.green.socket
 from fasthub import wsgi
 from fasthub.web.convenience import connect
 from fasthub.wsgi import WSGIServer
@@ -988,6 +989,31 @@ def test_keepalive_with_a_pool_object_waits_in_its_green_thread():
     assert read_until_close(s) == b""
     assert time.monotonic() - t0 < 3
     s.close()
+    srv.stop()
+
+
+def test_handle_serves_a_given_connection_in_the_calling_green_thread():
+    # gevent's WSGIServer.handle(sock, addr): keep-alive requests are served right here, the idle
+    # wait between them included (the connection holds none of the server's pool slots to park on).
+    srv = serve(hello, pool=1)
+    a, b = fasthub.green.socket.socketpair()
+    done = fasthub.spawn(srv.handle, a, ("10.0.0.1", 1234))
+    b.settimeout(5)
+    nxt = responses(b)
+    for path in (b"/x", b"/y"):
+        b.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: a\r\n\r\n")
+        assert nxt().body == b"hello " + path
+        fasthub.sleep(0.05)
+    assert not done.dead                              # waiting for the next request
+    (r,), s = exchange(srv, b"GET /other HTTP/1.1\r\nHost: a\r\n\r\n")   # the one slot is free
+    assert r.body == b"hello /other"
+    s.close()
+    b.shutdown(stdsocket.SHUT_WR)                     # the client is done: handle() returns
+    t0 = time.monotonic()
+    assert done.wait() is None
+    assert time.monotonic() - t0 < 3
+    a.close()
+    b.close()
     srv.stop()
 
 

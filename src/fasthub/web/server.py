@@ -25,7 +25,6 @@ import os
 import socket as _stdsocket
 import ssl as _ssl
 import stat
-import sys
 
 from greenlet import GreenletExit
 

@@ -192,12 +192,13 @@ class WSGIServer(StreamServer):
 
     def handle(self, sock, addr):
         """Serve the HTTP requests of connection ``sock`` (from ``addr``) in the calling green thread
-        (gevent's WSGIServer.handle). Returns True if the connection was parked idle (it stays open
-        and the server resumes it when its next request arrives), False when it should be closed."""
-        return self._protocol.serve(sock, addr)
+        until it should be closed (gevent's WSGIServer.handle); the caller closes it. The server's
+        own connections take another path, on which idle ones are parked."""
+        self._protocol.serve(sock, addr)
 
     def _serve(self, sock, addr):
-        return self.handle(sock, addr)
+        self.handle(sock, addr)
+        return False
 
     def _handler_body(self):
         # Compiled: TLS handshake, serve, then _handler_raised/_handler_done as _serve_connection.

@@ -45,6 +45,7 @@ cdef class Connection(Response):
     cdef RequestParser parser             # None while parked or after a take-over
     cdef bytes leftover                   # an upgraded protocol's first bytes, once the parser is gone
     cdef bint eof
+    cdef bint may_park                    # accepted by the server: may park between requests
     cdef bint is_parked
     cdef bint woken                       # resumed because the socket is readable: read, don't wait
     cdef readonly bint idle               # waiting for the next request

@@ -29,7 +29,7 @@ from libc.math cimport INFINITY
 from libc.string cimport memchr, memcmp
 
 from fasthub.core._greenthread cimport GreenThread, getcurrent
-from fasthub.core._gsocket cimport _wait, recv_for
+from fasthub.core._gsocket cimport _fd_of, _wait, recv_for
 from fasthub.core._hub cimport Hub, get_hub
 from fasthub.core.includes.poller cimport FH_READ, fh_monotonic
 from fasthub.web.wsgi._http cimport Request, RequestParser
@@ -204,7 +204,8 @@ cdef class Protocol:
         return parked
 
     cpdef bint serve(self, sock, addr) except -1:
-        """Serve a new connection in the calling green thread; True if it was parked idle."""
+        """Serve connection ``sock`` in the calling green thread until it closes (False). It does
+        not park: it was not accepted by the server and holds none of its pool slots."""
         cdef Connection conn = self._connection(sock, addr)
         try:
             return conn._serve()
@@ -237,6 +238,9 @@ cdef class Protocol:
             conn.remote_addr = conn.remote_port = ""
         if self.socket_environ_key is not None:
             sock.settimeout(None)   # handed to the app with blocking semantics (gunicorn.socket)
+        # Only a connection the server accepted holds a pool slot to park on: one handed to serve()
+        # (WSGIServer.handle) waits for its next request in its green thread.
+        conn.may_park = self.park and me is not None
         self.live.add(conn)
         return conn
 
@@ -383,8 +387,8 @@ cdef class Connection(Response):
         parser = self.parser
         if parser is None:
             parser = self.parser = proto.take_parser()
-        if parser.ready:
-            return parser.ready.pop(0)
+        if parser.nready:
+            return parser.pop()
         if parser.error is not None:
             self._send_error(parser.error.status, parser.error.reason)
             return None
@@ -395,14 +399,14 @@ cdef class Connection(Response):
             if proto.stopping:
                 return None
             if not self.tls or not self.sock.pending():
-                if proto.park:
+                if self.may_park:
                     self._park()
                     return None
                 if not self._wait_idle():
                     return None
         self.woken = False
         deadline = fh_monotonic() + proto.header_timeout
-        while not parser.ready:
+        while not parser.nready:
             if parser.error is not None:
                 self._send_error(parser.error.status, parser.error.reason)
                 return None
@@ -421,7 +425,7 @@ cdef class Connection(Response):
                 self.eof = True
                 return None
             parser.feed(data)
-        return parser.ready.pop(0) if parser.ready else None
+        return parser.pop()
 
     cdef bint _wait_idle(self) except -1:
         # The green thread waits for the next request's first byte; False: give up on the connection.
@@ -437,7 +441,7 @@ cdef class Connection(Response):
     cdef int _park(self) except -1:
         cdef Protocol proto = self.proto
         self._release_parser()
-        self.listener = proto.hub._listen(self.sock.fileno(), FH_READ, _wake, (self,))
+        self.listener = proto.hub._listen(_fd_of(self.sock), FH_READ, _wake, (self,))
         self.parked_at = fh_monotonic()
         self.is_parked = True
         self.idle = True
@@ -519,7 +523,6 @@ cdef class Connection(Response):
         cdef Input inp
         if PyBytes_GET_SIZE(req.method) == 3 and memcmp(PyBytes_AS_STRING(req.method), b"GET", 3) == 0:
             method = "GET"
-            req.method = b"GET"   # the constant: a long-lived request (an upgrade) keeps no copy
         else:
             found = PyDict_GetItem(_METHODS, req.method)
             if found == NULL:

@@ -24,7 +24,9 @@ cdef class Request:
 cdef class RequestParser:
     cdef object parser                # httptools.HttpRequestParser, calling back the on_* methods
     cdef public Request cur           # the request being parsed, None between requests
-    cdef public list ready            # requests whose header block is complete, oldest first
+    cdef Request first                # the oldest request whose header block is complete ...
+    cdef list later                   # ... and those pipelined behind it (None while there are none)
+    cdef readonly Py_ssize_t nready   # how many are queued (see pop())
     cdef public object error          # ParseError once the stream cannot be parsed any further
     cdef public bint upgraded         # an Upgrade/CONNECT request ended HTTP parsing
     cdef bint closing                 # a request without keep-alive ended: llhttp takes no more
@@ -35,7 +37,11 @@ cdef class RequestParser:
     cdef Py_ssize_t pending           # bytes fed since the current header block began
     cdef str first_version            # the version of the first request in the data being fed, if
                                       # read from its request line ("1.1"/"1.0"), else None
+    cdef bint first_get               # ... and its method is GET
 
     cdef int feed(self, object data) except -1
+    cdef int _read_request_line(self, bytes data) except -1
+    cdef Request pop(self)
+    cdef list _queued(self)
     cdef bint reusable(self)
     cdef int _fail(self, object err) except -1

@@ -28,7 +28,7 @@ class Request:
 
 class RequestParser:
     cur: Optional[Request]
-    ready: list[Request]
+    nready: int
     error: Optional[ParseError]
     upgraded: bool
     leftover: bytes

@@ -3,7 +3,7 @@
 
 llhttp is a callback parser and cannot pause between pipelined requests, so the protocol object
 below turns callbacks into a queue of ``Request`` records: the connection pops the next complete
-header block from ``ready`` and pulls that request's body chunks from ``Request.body`` as the
+header block (``pop()``) and pulls that request's body chunks from ``Request.body`` as the
 application reads ``wsgi.input``. Memory stays bounded because the connection only feeds the parser
 what it reads on demand, one receive at a time. A parser between two requests holds nothing of
 either, so the server pools parsers: an idle keep-alive connection holds none.
@@ -56,12 +56,11 @@ cdef class Request:
 
 @cython.final
 cdef class RequestParser:
-    """Feeds bytes to llhttp and queues complete header blocks in ``ready`` (see module doc)."""
+    """Feeds bytes to llhttp and queues complete header blocks for pop() (see module doc)."""
 
     def __init__(self, Py_ssize_t max_url=8192, Py_ssize_t max_headers=100,
                  Py_ssize_t max_header_bytes=65536):
         self.parser = httptools.HttpRequestParser(self)
-        self.ready = []
         self.leftover = b""
         self.max_url = max_url
         self.max_headers = max_headers
@@ -97,26 +96,37 @@ cdef class RequestParser:
         cdef Request r = self.cur
         p = self.parser
         r.headers_done = True
-        r.keep_alive = p.should_keep_alive()
-        # The version: read from the request line by feed() for the first request of the data (the
-        # common case: httptools formats it into a new str, a third of the parsing cost), else
-        # asked. Without a Connection header, keep-alive also tells: llhttp keeps HTTP/1.1 (and
-        # only it, of what it accepts) alive by default.
+        # Version, method and keep-alive of the first request of the data come from its request line,
+        # read by feed() (the common case; asking httptools costs calls, a new bytes and a formatted
+        # str, a third of the parsing). llhttp's own rule decides keep-alive: HTTP/1.1 unless
+        # "Connection: close", HTTP/1.0 only with "Connection: keep-alive"; so without a Connection
+        # header the version tells, and the other way round.
         v = self.first_version
         if v is not None:
             self.first_version = None
-        elif r.keep_alive and not r.connection_header:
-            v = "1.1"
+            r.keep_alive = v == "1.1" if not r.connection_header else p.should_keep_alive()
+            r.method = b"GET" if self.first_get else p.get_method()
         else:
-            v = p.get_http_version()
-            if v != "1.1" and v != "1.0":
-                raise ParseError(505, f"HTTP/{v} is not supported")
+            r.keep_alive = p.should_keep_alive()
+            if r.keep_alive and not r.connection_header:
+                v = "1.1"
+            else:
+                v = p.get_http_version()
+                if v != "1.1" and v != "1.0":
+                    raise ParseError(505, f"HTTP/{v} is not supported")
+            r.method = p.get_method()
         r.version = v
-        r.method = p.get_method()
         if r.url is None:
             r.url = b""
         self.pending = 0
-        self.ready.append(r)
+        # Queued: the oldest in ``first``, pipelined ones behind it in ``later`` (rarely any).
+        if self.first is None:
+            self.first = r
+        else:
+            if self.later is None:
+                self.later = []
+            self.later.append(r)
+        self.nready += 1
 
     def on_body(self, bytes data):
         cdef Request r = self.cur
@@ -141,19 +151,19 @@ cdef class RequestParser:
         """Parse ``data`` (bytes). Never raises for bad input: a parse error is recorded in ``error``
         (and on the request it belongs to), after which nothing more is parsed."""
         cdef bint at_boundary = self.cur is None
-        cdef Py_ssize_t queued = len(self.ready)
+        cdef Py_ssize_t queued = self.nready
         if self.error is not None or self.upgraded:
             return 0
         if at_boundary:
-            self.first_version = _request_line_version(data)
+            self._read_request_line(data)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade as e:
             # llhttp stops after an Upgrade (or CONNECT) request: what follows is the new protocol's.
             self.upgraded = True
             self.leftover = data[e.args[0]:]
-            if len(self.ready) > queued:
-                (<Request>self.ready[len(self.ready) - 1]).upgrade = True
+            if self.nready > queued:
+                (<Request>(self.later[len(self.later) - 1] if self.later else self.first)).upgrade = True
             return 0
         except httptools.HttpParserCallbackError as e:
             ctx = e.__context__
@@ -163,7 +173,7 @@ cdef class RequestParser:
                 self._fail(ParseError(400, f"malformed request ({e})"))
             return 0
         except httptools.HttpParserInvalidMethodError as e:
-            self._fail(ParseError(_method_status(data, at_boundary, self.ready[queued:]),
+            self._fail(ParseError(_method_status(data, at_boundary, self._queued()[queued:]),
                                   f"unknown or malformed method ({e})"))
             return 0
         except httptools.HttpParserError as e:
@@ -175,9 +185,43 @@ cdef class RequestParser:
                 self._fail(ParseError(431, "request header block too large"))
         return 0
 
+    cdef int _read_request_line(self, bytes data) except -1:
+        # The first request of ``data``: if its whole request line is there (after the empty lines
+        # RFC 9112 2.2 allows before a request) and ends in HTTP/1.1 or HTTP/1.0, note the version
+        # and whether the method is GET; otherwise leave it to llhttp (first_version None).
+        cdef const char *p = PyBytes_AS_STRING(data)
+        cdef Py_ssize_t n = PyBytes_GET_SIZE(data), start = 0
+        cdef const char *eol
+        self.first_version = None
+        self.first_get = False
+        while start < n and (p[start] == 13 or p[start] == 10):
+            start += 1
+        eol = <const char *>memchr(p + start, 10, n - start)
+        if (eol == NULL or eol - (p + start) < 14 or (eol - 1)[0] != 13
+                or memcmp(eol - 10, b" HTTP/1.", 8) != 0):
+            return 0
+        if (eol - 2)[0] == 49:
+            self.first_version = "1.1"
+        elif (eol - 2)[0] == 48:
+            self.first_version = "1.0"
+        self.first_get = memcmp(p + start, b"GET ", 4) == 0
+        return 0
+
+
+    cdef Request pop(self):
+        """The oldest complete header block not handed out yet, or None."""
+        cdef Request r = self.first
+        if r is not None:
+            self.nready -= 1
+            self.first = self.later.pop(0) if self.later else None
+        return r
+
+    cdef list _queued(self):
+        return ([self.first] if self.first is not None else []) + (self.later or [])
+
     cdef bint reusable(self):
         # Between two requests with nothing buffered: the next connection may use this parser.
-        return (self.cur is None and not self.ready and self.error is None and not self.upgraded
+        return (self.cur is None and self.nready == 0 and self.error is None and not self.upgraded
                 and not self.closing and not self.leftover)
 
     cdef int _fail(self, object err) except -1:
@@ -185,24 +229,6 @@ cdef class RequestParser:
         if self.cur is not None and self.cur.headers_done:
             self.cur.error = err   # the body of a request being read is broken
         return 0
-
-
-cdef str _request_line_version(bytes data):
-    # "1.1" or "1.0" if ``data`` starts with a whole request line ending in that version (after the
-    # empty lines RFC 9112 2.2 allows before a request); None otherwise (llhttp is then asked).
-    cdef const char *p = PyBytes_AS_STRING(data)
-    cdef Py_ssize_t n = PyBytes_GET_SIZE(data), start = 0
-    cdef const char *eol
-    while start < n and (p[start] == 13 or p[start] == 10):
-        start += 1
-    eol = <const char *>memchr(p + start, 10, n - start)
-    if eol == NULL or eol - (p + start) < 10 or (eol - 1)[0] != 13 or memcmp(eol - 10, b" HTTP/1.", 8) != 0:
-        return None
-    if (eol - 2)[0] == 49:
-        return "1.1"
-    if (eol - 2)[0] == 48:
-        return "1.0"
-    return None
 
 
 # RFC 9110 5.6.2 tchar: what a method may be made of.

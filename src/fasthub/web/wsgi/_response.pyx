@@ -10,6 +10,7 @@ Status line and headers are written straight into one bytes object from the lati
 header strings: no intermediate str, list or encode per response.
 """
 
+cimport cython
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.dict cimport PyDict_GetItem
 from cpython.object cimport PyObject
@@ -201,6 +202,18 @@ cdef inline Py_ssize_t _digits(str s):
 
 # --- the response ---------------------------------------------------------------------------------
 
+@cython.final
+@cython.freelist(8)
+cdef class _Write:
+    """The write() callable start_response returns (PEP 3333's legacy imperative API): made from a
+    free list, cheaper than a bound method for the many apps that never call it."""
+
+    cdef Response response
+
+    def __call__(self, data):
+        self.response._write(data)
+
+
 cdef class Response:
     """One connection's response side (the base of ``_conn.Connection``)."""
 
@@ -265,7 +278,9 @@ cdef class Response:
         self.out_headers = kept
         self.has_date = has_date
         self.out_length = out_length
-        return self._write
+        cdef _Write write = _Write.__new__(_Write)
+        write.response = self
+        return write
 
     cdef bytes _head(self, Py_ssize_t body_length, object body):
         """The status line and headers, followed by ``body`` (bytes) when given; decides framing
