@@ -707,7 +707,9 @@ cdef class Hub(greenlet):
                 self._drain_threadsafe()
             if self._ready:
                 self._run_ready()
-            self._fire_timers(fh_monotonic())
+            if self.timers._heap:
+                # (no clock read while no timer is scheduled: a green hand-off never needs one)
+                self._fire_timers(fh_monotonic())
             timeout = self._next_timeout()
             if timeout == 0.0 and self._fd_refs == 0:
                 # Work is ready and no fd waits: a zero-timeout poll would be a wasted system call
