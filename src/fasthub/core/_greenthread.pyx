@@ -47,6 +47,9 @@ def _worker_run():
     while True:
         task = <GreenThread>self.task
         task._execute()
+        # Drop both references before parking: an idle worker must not keep the green thread it
+        # ran (and so its result) alive until it is handed the next one.
+        task = None
         self.task = None
         if self.gr_context is not None:
             # The next green thread must not see this one's context variables.
