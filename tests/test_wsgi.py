@@ -161,6 +161,34 @@ def test_real_stdlib_client_in_a_thread():
     srv.stop()
 
 
+# The origin-form rows are what gunicorn 27.0.1 (RAW_URI) and werkzeug 3.1.9's dev server (REQUEST_URI and
+# RAW_URI) give, checked by hand: PATH_INFO and QUERY_STRING cannot tell "/p?" from "/p", the raw
+# target keeps the "?". An absolute-form target stays as sent too.
+@pytest.mark.parametrize("target, path, query", [
+    ("/path?", "/path", ""),
+    ("/path", "/path", ""),
+    ("/path?a=1", "/path", "a=1"),
+    ("/p%20x?", "/p x", ""),
+    ("/path??x", "/path", "?x"),
+    ("http://h/abs?", "/abs", ""),
+])
+def test_raw_request_target_keeps_a_bare_question_mark(target, path, query):
+    seen = []
+
+    def app(env, start_response):
+        seen.append((env["PATH_INFO"], env["QUERY_STRING"], env["REQUEST_URI"], env["RAW_URI"]))
+        start_response("204 No Content", [])
+        return []
+    srv = serve(app)
+    # Two requests on one connection: the second must not see the first one's raw target.
+    (r1, r2), s = exchange(srv, f"GET {target} HTTP/1.1\r\nHost: h\r\n\r\n".encode()
+                           + b"GET /next HTTP/1.1\r\nHost: h\r\n\r\n", count=2)
+    assert r1.status == r2.status == 204
+    s.close()
+    assert seen == [(path, query, target, target), ("/next", "", "/next", "/next")]
+    srv.stop()
+
+
 def test_environ_contents():
     seen = {}
 
