@@ -802,19 +802,14 @@ def test_demo_chat_in_a_subprocess():
         proc.stdout.close()
 
 
-def test_wss_over_tls(tmp_path):
+def test_wss_over_tls(certs):
     import ssl
-    import subprocess
-    cert, key = str(tmp_path / "c.pem"), str(tmp_path / "k.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
-                    "-keyout", key, "-out", cert], check=True, capture_output=True)
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ctx.load_cert_chain(cert, key)
+    ctx.load_cert_chain(certs / "server.pem", certs / "server.key")
     srv = WSGIServer(("127.0.0.1", 0), WebSocketWSGI(echo_handler), log=None, ssl_context=ctx)
     srv.start()
     ws = websocket.connect(f"wss://localhost:{srv.address[1]}/ws",
-                           ssl_context=ssl.create_default_context(cafile=cert))
+                           ssl_context=ssl.create_default_context(cafile=str(certs / "ca.pem")))
     big = "tls " * 50_000
     ws.send(big)
     ws.send(b"\x01" * 70_000)
