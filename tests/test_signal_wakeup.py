@@ -11,6 +11,7 @@ import time
 import pytest
 
 import fasthub
+from fasthub.core._hub import Hub
 from fasthub.green import signal
 
 # The child parks its main green thread in accept() (an fd wait, no timer), after handing the hub a
@@ -93,3 +94,21 @@ def test_program_wakeup_fd_still_receives_signal_numbers():
         std_signal.signal(std_signal.SIGUSR1, saved)
         r.close()
         w.close()
+
+
+def _peek_wakeup_fd():
+    fd = std_signal.set_wakeup_fd(-1)
+    if fd != -1:
+        std_signal.set_wakeup_fd(fd, warn_on_full_buffer=False)
+    return fd
+
+
+def test_a_destroyed_hub_gives_the_wakeup_fd_back(hub):
+    before = _peek_wakeup_fd()
+    assert before != -1   # the test's hub (main thread) installed its pipe
+    other = Hub(hub.backend)
+    assert _peek_wakeup_fd() not in (-1, before)
+    other.destroy()
+    assert _peek_wakeup_fd() == before
+    other.destroy()       # idempotent
+    assert _peek_wakeup_fd() == before

@@ -22,8 +22,8 @@ import _signal
 
 from fasthub.core.originals import get_original
 
-# Hub pipes currently open, oldest first: {write fd: SignalWakeup}.
-_ours = {}
+# The write ends of the hub pipes currently open, oldest first.
+_ours = []
 # [the fd the program asked for, to which signal bytes are forwarded (-1: none)]
 _user = [-1]
 
@@ -57,16 +57,14 @@ class SignalWakeup:
             _user[0] = prev
         self.fd = r
         self._wfd = w
-        _ours[w] = self
+        _ours.append(w)
 
     def drain(self):
         """Empty the pipe, passing the signal bytes on to the program's own wake-up fd if any."""
         while True:
             try:
                 data = _posix.read(self.fd, 512)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:
+            except OSError:  # EAGAIN: empty
                 return
             if not data:
                 return
@@ -80,24 +78,29 @@ class SignalWakeup:
               _user=_user, _ValueError=ValueError):
         """Stop being the wake-up fd (another live hub pipe or the program's fd goes back in), then
         close the pipe. Idempotent. (The defaults keep what it uses at hand when a hub is freed at
-        interpreter exit, after the modules' dicts, _signal's and posix's too, are cleared.)"""
+        interpreter exit, after the modules' dicts, builtins, _signal's and posix's too, are
+        cleared; for the same reason no builtin function is called here.)"""
         w = self._wfd
         if w < 0:
             return
         self._wfd = -1
-        _ours.pop(w, None)
+        if w in _ours:
+            _ours.remove(w)
         try:
             current = _set_wakeup_fd(-1)
-            if current != w:
-                restore = current  # someone replaced ours meanwhile: leave theirs in place
-            elif _ours:
-                restore = next(reversed(_ours))
-            else:
-                restore = _user[0]
-            if restore != -1:
-                _set_wakeup_fd(restore, warn_on_full_buffer=restore not in _ours)
-        except _ValueError:  # closed from another thread: the process's setting cannot be touched
-            pass
+        except _ValueError:
+            # Closed outside the main thread: the process's wake-up fd cannot be changed from here,
+            # so the pipe stays open (two fds leak) rather than let the signal handler write into a
+            # closed fd whose number may be reused.
+            return
+        if current != w:
+            restore = current  # someone replaced ours meanwhile: leave theirs in place
+        elif _ours:
+            restore = _ours[-1]
+        else:
+            restore = _user[0]
+        if restore != -1:
+            _set_wakeup_fd(restore, warn_on_full_buffer=restore not in _ours)
         _close(self.fd)
         _close(w)
         self.fd = -1
