@@ -1,10 +1,12 @@
 """Green threads: spawn, wait, link, kill, joinall, sleep fairness, identity, scale."""
 
 import contextvars
+import gc
 import random
 import socket
 import threading
 import time
+import weakref
 
 import pytest
 from greenlet import GreenletExit
@@ -369,9 +371,6 @@ def test_idle_workers_are_kept_after_a_burst_then_trimmed(hub, monkeypatch):
 def test_an_idle_worker_does_not_keep_the_last_result_alive(hub):
     # Regression: the worker's loop kept its last green thread in a local while parked idle, so a
     # dropped GreenThread's result lived on until the worker ran something else.
-    import gc
-    import weakref
-
     class Result:
         pass
 

@@ -1,12 +1,14 @@
 """The hub over real fds: waits, timeouts, misuse, close, fd reuse, threads, errors, signals, leaks."""
 
 import errno
+import gc
 import os
 import signal
 import socket
-import threading
 import sys
+import threading
 import time
+import weakref
 
 import pytest
 
@@ -473,9 +475,6 @@ def test_notify_close_in_a_thread_without_a_hub_creates_none():
 def test_a_woken_waiter_is_back_under_the_cycle_collector(hub):
     # A parked Waiter is kept out of the cycle collector (it is reachable from the hub's line while
     # it waits); once woken, by a value or by an exception, a cycle through it must be collectable.
-    import gc
-    import weakref
-
     from fasthub.core._hub import Waiter
 
     class Holder:
@@ -507,9 +506,6 @@ def test_a_woken_waiter_is_back_under_the_cycle_collector(hub):
 
 
 def test_a_green_thread_killed_while_parked_leaves_nothing_behind(hub):
-    import gc
-    import weakref
-
     class Holder:
         pass
 

@@ -1,9 +1,13 @@
-"""The timer heap alone, on a fake clock: ordering, ties, O(1) cancel with lazy removal, compaction."""
+"""The timer heap alone, on a fake clock: ordering, ties, O(1) cancel with lazy removal, compaction;
+and timers kept out of the cycle collector without leaking (one test on a real hub)."""
 
+import gc
 import random
+import weakref
 
 import pytest
 
+from fasthub.core._hub import Hub
 from fasthub.core._timers import TimerHeap
 
 
@@ -121,8 +125,6 @@ def test_random_schedule_cancel_matches_a_model(seed):
 def test_a_timer_that_outlives_its_heap_is_done_and_lets_go_of_its_callback():
     # Timers point back to their heap without a reference (they stay out of the cycle collector):
     # freeing the heap must leave a held timer safe to cancel, no longer pending, and holding nothing.
-    import weakref
-
     class Callback:
         def __call__(self):
             pass
@@ -142,8 +144,6 @@ def test_a_timer_that_outlives_its_heap_is_done_and_lets_go_of_its_callback():
 
 
 def test_timers_stay_out_of_the_cycle_collector():
-    import gc
-
     heap = TimerHeap()
     t = heap.schedule(1.0, print)
     assert not gc.is_tracked(t)
@@ -153,11 +153,6 @@ def test_timers_stay_out_of_the_cycle_collector():
 def test_a_destroyed_hub_with_a_pending_timer_that_refers_to_it_is_freed():
     # The timer's arguments refer to the hub (as the idle-worker trim timer's do): once the hub is
     # destroyed and dropped, nothing may keep it alive, although the timer is not a GC object.
-    import gc
-    import weakref
-
-    from fasthub.core._hub import Hub
-
     hub = Hub()
     hub.call_later(60.0, print, hub)
     ref = weakref.ref(hub)
