@@ -67,3 +67,7 @@ def test_clean():
     t = threading.Thread(target=lambda: fasthub.sleep(0.01))
     t.start()
     t.join()
+
+
+def test_timeout_left_pending():
+    fasthub.Timeout(0.05)   # started, never cancelled: it fires in whatever runs next

@@ -103,9 +103,12 @@ def test_the_leak_check_fails_each_leaking_test_naming_the_leak():
     assert "(read) by on_readable" in fd, fd
     thread = section("test_thread_not_joined")
     assert "thread 'forgotten', a thread started during the test that is still running" in thread
+    timeout = section("test_timeout_left_pending")
+    assert "raised into the main greenlet while the hub settled" in timeout, timeout
+    assert "fasthub.Timeout" in timeout, timeout
     assert "ERROR at setup of test_allowed_without_reason[" in out
     assert "@pytest.mark.leaks_allowed needs a reason" in out
     for name in ("test_allowed_leak", "test_clean"):
         assert f"ERROR at teardown of {name}[" not in out, out
         assert f"PASSED tests/_leakcheck_cases.py::{name}[" in out, out
-    assert "6 passed, 7 deselected, 5 errors" in out, out
+    assert "7 passed, 8 deselected, 6 errors" in out, out
