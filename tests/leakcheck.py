@@ -14,6 +14,7 @@ cleans up properly costs microseconds, a leaky one fails after SETTLE_SECONDS.
 """
 
 import gc
+import os
 import sys
 import threading
 import time
@@ -62,8 +63,9 @@ def _thread_name(ident):
 class Snapshot:
     """What the hubs of this process held when a test began (taken by tests/conftest.py)."""
 
-    def __init__(self, own_hub):
+    def __init__(self, own_hub, own_name="the test's hub"):
         self.own = own_hub
+        self.own_name = own_name
         self.before = {}
         internal = internal_threads()
         for hub in all_hubs():
@@ -88,7 +90,7 @@ class Snapshot:
             if hub is self.own or hub is current:
                 excess = _excess(hub, {})
                 if excess:
-                    out.append((hub, "the test's hub", excess))
+                    out.append((hub, self.own_name, excess))
                 continue
             baseline = self._baseline(hub)
             if baseline is not None:
@@ -134,6 +136,18 @@ class Snapshot:
                 _settle_step(0.01, raised)
             else:
                 time.sleep(0.01)
+
+
+def check_process():
+    """For the end of a child Python a test runs: settle this thread's hub and exit with status 3,
+    naming what is left, if anything is left in any hub of the process."""
+    from fasthub.core._hub import get_hub
+    report = Snapshot(get_hub(), "the main thread's hub").check()
+    if report:
+        sys.stdout.flush()
+        print(report.replace("the test left", "the child process left", 1), file=sys.stderr)
+        sys.stderr.flush()
+        os._exit(3)
 
 
 def _settle_step(seconds, raised):
