@@ -59,6 +59,7 @@ def _worker_run():
             hub.worker_trim_timer = hub.call_later(TRIM_INTERVAL, _trim_idle_workers, hub)
         PyGreenlet_Switch(<greenlet>hub, NULL, NULL)
         if self.task is None:
+            hub.workers -= 1
             return  # retired by _trim_idle_workers
 
 
@@ -132,6 +133,7 @@ cdef class GreenThread:
             w = Worker.__new__(Worker)
             greenlet.__init__(w, _worker_run, hub)
             w.hub = hub
+            hub.workers += 1   # for counters(): busy workers are the green threads running
         w.task = self
         self._worker = w
         self._state = RUNNING
