@@ -1,10 +1,12 @@
 """Green threads: spawn, wait, link, kill, joinall, sleep fairness, identity, scale."""
 
 import contextvars
+import gc
 import random
 import socket
 import threading
 import time
+import weakref
 
 import pytest
 from greenlet import GreenletExit
@@ -364,3 +366,24 @@ def test_idle_workers_are_kept_after_a_burst_then_trimmed(hub, monkeypatch):
         sleep(0.02)
     assert len(hub.idle_workers) == 16  # ... then retired down to the steady-state cap
     assert spawn(lambda: "still works").wait() == "still works"
+
+
+def test_an_idle_worker_does_not_keep_the_last_result_alive(hub):
+    # Regression: the worker's loop kept its last green thread in a local while parked idle, so a
+    # dropped GreenThread's result lived on until the worker ran something else.
+    class Result:
+        pass
+
+    refs = []
+
+    def make():
+        r = Result()
+        refs.append(weakref.ref(r))
+        return r
+
+    g = spawn(make)
+    assert type(g.wait()) is Result
+    del g
+    sleep(0)
+    gc.collect()
+    assert refs[0]() is None, "the finished green thread's result is still alive"

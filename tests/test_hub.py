@@ -1,12 +1,14 @@
 """The hub over real fds: waits, timeouts, misuse, close, fd reuse, threads, errors, signals, leaks."""
 
 import errno
+import gc
 import os
 import signal
 import socket
-import threading
 import sys
+import threading
 import time
+import weakref
 
 import pytest
 
@@ -468,3 +470,59 @@ def test_notify_close_in_a_thread_without_a_hub_creates_none():
     t.join()
     assert seen == [None]
     assert get_hub_if_exists() is get_hub()
+
+
+def test_a_woken_waiter_is_back_under_the_cycle_collector(hub):
+    # A parked Waiter is kept out of the cycle collector (it is reachable from the hub's line while
+    # it waits); once woken, by a value or by an exception, a cycle through it must be collectable.
+    from fasthub.core._hub import Waiter
+
+    class Holder:
+        pass
+
+    def wake(w, how, value):
+        if how == "value":
+            w.switch(value)
+        else:
+            w.throw(ValueError("woken by an exception"))
+
+    w = Waiter()
+    holder = Holder()
+    holder.w = w  # holder -> waiter -> (its value) holder: a cycle only the collector can free
+    ref = weakref.ref(holder)
+    hub.call_soon(wake, w, "value", holder)
+    assert w.get() is holder
+    assert gc.is_tracked(w)
+    del w, holder
+    sleep(0)  # the hub's current batch of ready entries (which names the waiter) is done with
+    gc.collect()
+    assert ref() is None
+
+    w = Waiter()
+    hub.call_soon(wake, w, "exception", None)
+    with pytest.raises(ValueError):
+        w.get()
+    assert gc.is_tracked(w)
+
+
+def test_a_green_thread_killed_while_parked_leaves_nothing_behind(hub):
+    class Holder:
+        pass
+
+    refs = []
+
+    def parked():
+        h = Holder()
+        h.me = h
+        refs.append(weakref.ref(h))
+        fasthub.Event().wait()
+
+    g = fasthub.spawn(parked)
+    fasthub.sleep(0.01)
+    assert hub.parked == 1
+    g.kill()
+    del g
+    sleep(0)
+    gc.collect()
+    assert hub.parked == 0
+    assert refs[0]() is None

@@ -1,9 +1,13 @@
-"""The timer heap alone, on a fake clock: ordering, ties, O(1) cancel with lazy removal, compaction."""
+"""The timer heap alone, on a fake clock: ordering, ties, O(1) cancel with lazy removal, compaction;
+and timers kept out of the cycle collector without leaking (one test on a real hub)."""
 
+import gc
 import random
+import weakref
 
 import pytest
 
+from fasthub.core._hub import Hub
 from fasthub.core._timers import TimerHeap
 
 
@@ -116,3 +120,43 @@ def test_random_schedule_cancel_matches_a_model(seed):
             fired.extend(got)
         assert len(heap) == len(model)
     assert fired  # the model did exercise firing
+
+
+def test_a_timer_that_outlives_its_heap_is_done_and_lets_go_of_its_callback():
+    # Timers point back to their heap without a reference (they stay out of the cycle collector):
+    # freeing the heap must leave a held timer safe to cancel, no longer pending, and holding nothing.
+    class Callback:
+        def __call__(self):
+            pass
+
+    cb = Callback()
+    ref = weakref.ref(cb)
+    heap = TimerHeap()
+    kept = heap.schedule(5.0, cb, (1, 2))
+    fired = heap.schedule(1.0, print)
+    assert heap.pop_next_due(2.0) is fired
+    del cb, heap
+    assert ref() is None, "a timer of a freed heap still holds its callback"
+    assert not kept.pending
+    assert kept.callback is None and kept.args is None
+    kept.cancel()  # harmless, and must not touch the freed heap
+    fired.cancel()
+
+
+def test_timers_stay_out_of_the_cycle_collector():
+    heap = TimerHeap()
+    t = heap.schedule(1.0, print)
+    assert not gc.is_tracked(t)
+    assert not gc.is_tracked(heap)
+
+
+def test_a_destroyed_hub_with_a_pending_timer_that_refers_to_it_is_freed():
+    # The timer's arguments refer to the hub (as the idle-worker trim timer's do): once the hub is
+    # destroyed and dropped, nothing may keep it alive, although the timer is not a GC object.
+    hub = Hub()
+    hub.call_later(60.0, print, hub)
+    ref = weakref.ref(hub)
+    hub.destroy()
+    del hub
+    gc.collect()
+    assert ref() is None

@@ -34,25 +34,33 @@ cdef enum:
 
 @cython.final
 cdef class Worker(greenlet):
-    """A greenlet that runs one GreenThread after another (internal)."""
+    """A greenlet that runs one GreenThread after another (internal); its run is _worker_run."""
 
-    def run(self):
-        cdef Hub hub = self.hub
-        cdef GreenThread task
-        while True:
-            task = <GreenThread>self.task
-            task._execute()
-            self.task = None
-            if self.gr_context is not None:
-                # The next green thread must not see this one's context variables.
-                self.gr_context = None
-            hub.idle_workers.append(self)
-            if len(hub.idle_workers) > hub.max_idle_workers and hub.worker_trim_timer is None:
-                hub.worker_trim_timer = hub.call_later(TRIM_INTERVAL, _trim_idle_workers, hub)
-            PyGreenlet_Switch(<greenlet>hub, NULL, NULL)
-            if self.task is None:
-                hub.workers -= 1
-                return  # retired by _trim_idle_workers
+
+def _worker_run():
+    # The body of every Worker. A module function passed as the greenlet's run, not a method: a
+    # method would cost each worker a bound-method object, alive (and visited by every full garbage
+    # collection) for as long as the worker is.
+    cdef Worker self = <Worker>PyGreenlet_GetCurrent()
+    cdef Hub hub = self.hub
+    cdef GreenThread task
+    while True:
+        task = <GreenThread>self.task
+        task._execute()
+        # Drop both references before parking: an idle worker must not keep the green thread it
+        # ran (and so its result) alive until it is handed the next one.
+        task = None
+        self.task = None
+        if self.gr_context is not None:
+            # The next green thread must not see this one's context variables.
+            self.gr_context = None
+        hub.idle_workers.append(self)
+        if len(hub.idle_workers) > hub.max_idle_workers and hub.worker_trim_timer is None:
+            hub.worker_trim_timer = hub.call_later(TRIM_INTERVAL, _trim_idle_workers, hub)
+        PyGreenlet_Switch(<greenlet>hub, NULL, NULL)
+        if self.task is None:
+            hub.workers -= 1
+            return  # retired by _trim_idle_workers
 
 
 # Idle workers beyond hub.max_idle_workers are kept for a while after a burst, since bursts recur and
@@ -123,7 +131,7 @@ cdef class GreenThread:
             w = <Worker>hub.idle_workers.pop()
         else:
             w = Worker.__new__(Worker)
-            greenlet.__init__(w, None, hub)
+            greenlet.__init__(w, _worker_run, hub)
             w.hub = hub
             hub.workers += 1   # for counters(): busy workers are the green threads running
         w.task = self
@@ -397,6 +405,12 @@ def joinall(greenthreads, timeout=None, raise_error=False, count=None):
     deadline = None if timeout is None else hub.now() + timeout
     finished = 0
     for gt in greenthreads:
+        if gt._state == DONE and not raise_error:
+            # Most of a big batch has finished by the time its turn comes: no join() call for those.
+            finished += 1
+            if count is not None and finished >= count:
+                break
+            continue
         remaining = None
         if deadline is not None:
             remaining = max(0.0, deadline - hub.now())

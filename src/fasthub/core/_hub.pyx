@@ -17,6 +17,7 @@ which the kernel itself drops silently on close.
 
 cimport cython
 from cpython.exc cimport PyErr_CheckSignals
+from cpython.object cimport PyObject
 from cpython.mem cimport PyMem_Malloc, PyMem_Free
 from libc.errno cimport EINTR
 
@@ -37,6 +38,10 @@ import traceback
 from _thread import _local as _os_thread_local, _count as _os_thread_count
 
 import_greenlet()
+
+cdef extern from "Python.h":
+    void PyObject_GC_Track(PyObject *op)
+    void PyObject_GC_UnTrack(PyObject *op)
 
 cdef extern from "pythread.h":
     unsigned long PyThread_get_thread_ident() nogil
@@ -177,9 +182,15 @@ cdef class Waiter:
             if hub._parked_head is not None:
                 hub._parked_head.park_prev = self
             hub._parked_head = self
+            # Parked, the waiter is reachable from the hub's line and refers only to what is alive
+            # while it waits (its greenlet, the hub, its neighbours in the line): the cycle collector
+            # would find nothing in it, yet 100,000 sleepers made every full collection visit
+            # 100,000 waiters (and made full collections come sooner). Tracked again on waking.
+            PyObject_GC_UnTrack(<PyObject *>self)
             try:
                 PyGreenlet_Switch(<greenlet>hub, NULL, NULL)
             finally:
+                PyObject_GC_Track(<PyObject *>self)
                 self.greenlet = None
                 hub.parked -= 1
                 if hook is not None:
@@ -729,7 +740,9 @@ cdef class Hub(greenlet):
                 self._drain_threadsafe()
             if self._ready:
                 self._run_ready()
-            self._fire_timers(fh_monotonic())
+            if self.timers._heap:
+                # (no clock read while no timer is scheduled: a green hand-off never needs one)
+                self._fire_timers(fh_monotonic())
             timeout = self._next_timeout()
             if timeout == 0.0 and self._fd_refs == 0:
                 # Work is ready and no fd waits: a zero-timeout poll would be a wasted system call

@@ -6,7 +6,7 @@ cdef class Timer:
     cdef public object callback
     cdef public object args
     cdef bint _pending
-    cdef TimerHeap _heap
+    cdef void *_heap    # borrowed: the heap holding it while pending (see TimerHeap.__dealloc__)
 
     cpdef cancel(self)
 
