@@ -102,12 +102,20 @@ def test_random_sleepers_wake_in_deadline_order(hub):
         sleep(delay)
         woke.append(i)
 
-    joinall([spawn(sleeper, i) for i in range(500)])
+    # The deadline recorded here is a hair earlier than sleep()'s own clock read; a collection or a
+    # preemption between the two once made that hair exceed 0.1 ms (one pair out of 500 under load),
+    # so the collector is off and the tolerance is 1 ms: a heap that did not order its timers would
+    # invert hundreds of pairs by far more (the 500 deadlines spread over 50 ms).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        joinall([spawn(sleeper, i) for i in range(500)])
+    finally:
+        if was_enabled:
+            gc.enable()
     assert sorted(woke) == list(range(500))
-    # Resumed straight from the heap, in deadline order (the deadline recorded here is a hair
-    # earlier than sleep()'s own, hence the tiny tolerance).
     got = [deadlines[i] for i in woke]
-    assert sum(1 for x, y in zip(got, got[1:]) if y < x - 1e-4) == 0
+    assert sum(1 for x, y in zip(got, got[1:]) if y < x - 1e-3) == 0
 
 
 def test_link_and_unlink():
