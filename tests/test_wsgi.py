@@ -337,6 +337,63 @@ def test_expect_100_continue():
     srv2.stop()
 
 
+def _read_head(f):
+    """One response head (status line and headers) from the binary file ``f``, as a list of lines."""
+    lines = []
+    while True:
+        line = f.readline()
+        assert line, "connection closed before the end of a response head"
+        if line == b"\r\n":
+            return lines
+        lines.append(line.rstrip(b"\r\n"))
+
+
+def test_100_continue_is_sent_even_when_the_body_came_with_the_headers():
+    # The body is already buffered when the app reads it: the client still gets its 100 Continue
+    # (eventlet's clients wait for it), then the answer, and the connection stays usable.
+    srv = serve(echo_body)
+    s = connect(srv.address)
+    s.settimeout(10)
+    f = s.makefile("rb")
+    for _ in range(2):
+        s.sendall(b"PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 7\r\nExpect: 100-continue\r\n\r\n"
+                  b"testing")
+        assert _read_head(f) == [b"HTTP/1.1 100 Continue"]
+        head = _read_head(f)
+        assert head[0] == b"HTTP/1.1 200 OK" and b"Connection: close" not in head
+        assert f.read(7) == b"testing"
+    s.close()
+    srv.stop()
+
+
+def test_100_continue_headers_and_a_second_100_on_request():
+    def app(env, start_response):
+        body = env["wsgi.input"]
+        body.set_hundred_continue_response_headers([("x-first", "1"), ("X-Other", "o")])
+        text = body.read(5)
+        body.set_hundred_continue_response_headers([("x-second", "2")])
+        body.send_hundred_continue_response()
+        text += body.read(6)
+        with pytest.raises(ValueError):
+            body.set_hundred_continue_response_headers([("X-Bad", "a\r\nInjected: 1")])
+        start_response("200 OK", [("Content-Length", str(len(text)))])
+        return [text]
+
+    srv = serve(app)
+    s = connect(srv.address)
+    s.settimeout(10)
+    f = s.makefile("rb")
+    s.sendall(b"PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\nExpect: 100-continue\r\n\r\n")
+    assert _read_head(f) == [b"HTTP/1.1 100 Continue", b"X-First: 1", b"X-Other: o"]
+    s.sendall(b"first")
+    assert _read_head(f) == [b"HTTP/1.1 100 Continue", b"X-Second: 2"]
+    s.sendall(b" later")
+    assert _read_head(f)[0] == b"HTTP/1.1 200 OK"
+    assert f.read(11) == b"first later"
+    s.close()
+    srv.stop()
+
+
 def test_unread_small_body_is_drained_for_keepalive():
     srv = serve(hello)
     (r1, r2), s = exchange(srv, b"POST /1 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nxxxxx"

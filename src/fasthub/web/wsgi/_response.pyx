@@ -221,10 +221,37 @@ cdef class Response:
         # The server is stopping: the response says Connection: close. The connection knows.
         return False
 
-    cdef int _send_continue(self, Request req) except -1:
-        if req.expect and not self.continue_sent and not self.headers_sent:
-            self.continue_sent = True
-            sendall_for(self.sock, b"HTTP/1.1 100 Continue\r\n\r\n", self.send_timeout)
+    cdef int _send_continue(self, Request req, bint again) except -1:
+        # '100 Continue' to a client that asked for it (Expect), with the headers the application
+        # set (_set_continue_headers): once, when the application first reads the body (the body may
+        # already have arrived: the answer is then harmless and eventlet's clients wait for it), or
+        # again when it asks (again=True, eventlet's send_hundred_continue_response()). Never once
+        # the final response has started.
+        cdef list parts
+        if not req.expect or self.headers_sent or (self.continue_sent and not again):
+            return 0
+        self.continue_sent = True
+        parts = [b"HTTP/1.1 100 Continue\r\n"]
+        if self.continue_headers:
+            for name, value in self.continue_headers:
+                parts.append(f"{name}: {value}\r\n".encode("latin-1"))
+        parts.append(b"\r\n")
+        sendall_for(self.sock, b"".join(parts), self.send_timeout)
+        return 0
+
+    cdef int _set_continue_headers(self, object headers, bint capitalize) except -1:
+        # Checked like start_response()'s headers; capitalize: 'x-my-name' -> 'X-My-Name'.
+        cdef list checked = []
+        for item in headers:
+            name, value = item
+            _response_header_kind(name)
+            if type(value) is not str or _has_ctl(value):
+                raise ValueError(f"fasthub.wsgi: bad value for 100 Continue header {name!r}: a str "
+                                 f"without CR, LF or NUL is required")
+            if capitalize:
+                name = "-".join(part.capitalize() for part in name.split("-"))
+            checked.append((name, value))
+        self.continue_headers = checked
         return 0
 
     def _start_response(self, status, headers, exc_info=None):
@@ -318,7 +345,7 @@ cdef class Response:
         if digits:
             size += 16 + digits + 2                   # "Content-Length: " n CRLF
         self.out_length = 0 if no_body else length
-        if req.expect and not self.continue_sent:
+        if req.expect and not self.continue_sent and not req.complete:
             # Answered before asking for the body: the client may or may not send it now, so the
             # connection cannot be reused (RFC 9110 10.1.1).
             self.close_after = True
