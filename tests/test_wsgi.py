@@ -590,6 +590,34 @@ def test_eventlet_style_server_function_and_get_socket():
     lsock.close()
 
 
+@pytest.mark.parametrize("how", ["close", "shutdown"])
+def test_closing_the_listener_under_server_drops_idle_and_finishes_busy(how):
+    # eventlet's way to stop wsgi.server(): shut down/close the listening socket. server() returns,
+    # an idle keep-alive connection is closed at once, a request in flight still gets its answer.
+    lsock = fasthub.listen(("127.0.0.1", 0))
+    addr = lsock.getsockname()
+    gt = fasthub.spawn(wsgi.server, lsock, echo_body, log=io.StringIO())
+    fasthub.sleep(0.01)
+    idle = connect(addr)
+    idle.settimeout(5)
+    idle.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert responses(idle)().status == 200
+    busy = connect(addr)
+    busy.settimeout(5)
+    busy.sendall(b"PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\n")  # body pending
+    fasthub.sleep(0.05)
+    if how == "shutdown":
+        lsock.shutdown(stdsocket.SHUT_RDWR)
+    lsock.close()
+    gt.wait()                                   # server() returned
+    assert read_until_close(idle) == b""       # the idle connection was closed
+    busy.sendall(b"body")
+    r = responses(busy)()
+    assert r.body == b"body" and r.getheader("Connection") == "close"
+    idle.close()
+    busy.close()
+
+
 def test_get_socket_has_blocking_semantics():
     # Regression: the socket came out at timeout 0.0, so simple-websocket's recv() raised
     # BlockingIOError instead of waiting for the client (eventlet's get_socket() waits).
