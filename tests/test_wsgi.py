@@ -394,6 +394,19 @@ def test_100_continue_headers_and_a_second_100_on_request():
     srv.stop()
 
 
+def test_connection_keep_alive_is_echoed_with_the_idle_timeout():
+    srv = serve(hello, keepalive=2.5)
+    (r1, r2), s = exchange(srv, b"GET /a HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\n\r\n"
+                                b"GET /b HTTP/1.1\r\nHost: a\r\n\r\n", 2)
+    assert r1.getheader("Connection") == "keep-alive" and r1.getheader("Keep-Alive") == "timeout=2"
+    assert r2.getheader("Connection") is None   # a client that did not say it is not told
+    s.close()
+    (r,), s = exchange(srv, b"GET /c HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+    assert r.getheader("Connection") == "keep-alive" and r.getheader("Keep-Alive") == "timeout=2"
+    s.close()
+    srv.stop()
+
+
 def test_unread_small_body_is_drained_for_keepalive():
     srv = serve(hello)
     (r1, r2), s = exchange(srv, b"POST /1 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nxxxxx"
@@ -746,6 +759,20 @@ def test_http11_request_without_host_or_with_two_is_400():
     assert r.status == 200 and r.body == b"hello /old"
     s.close()
     assert_serving(srv)
+    srv.stop()
+
+
+def test_require_host_false_serves_http11_without_host_but_refuses_two():
+    # eventlet's server answers Host-less HTTP/1.1 requests; the eventlet alias asks for that.
+    srv = serve(hello, require_host=False)
+    (r1, r2), s = exchange(srv, b"GET /nohost HTTP/1.1\r\n\r\nGET /again HTTP/1.1\r\n\r\n", 2)
+    assert (r1.status, r1.body, r2.body) == (200, b"hello /nohost", b"hello /again")
+    s.close()
+    s = connect(srv.address)
+    s.settimeout(10)
+    s.sendall(b"GET /twohosts HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
+    assert status_of(read_until_close(s)) == 400
+    s.close()
     srv.stop()
 
 

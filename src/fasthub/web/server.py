@@ -459,6 +459,12 @@ class StreamServer:
         # idle keep-alive connections closed now, busy ones closed after their response.
         if self._closed:
             return
+        raw, self._raw = self._raw, None
+        if raw is not None:
+            # The fd is the application's (shut down) or already closed, its number maybe reused by
+            # a new socket: forget it without the green detach(), which would wake that socket's
+            # waiters, and without closing it.
+            _stdsocket.socket.detach(raw)
         self.close()
         self._on_stop()
 

@@ -170,6 +170,7 @@ cdef class Protocol:
         self.socket_timeout = _seconds(server.socket_timeout)
         self.error_timeout = min(5.0, self.socket_timeout)
         self.max_requests = server.max_requests
+        self.require_host = server.require_host
         self.max_body = server.max_body
         self.max_url = server.url_length_limit
         self.max_headers = server.max_headers
@@ -177,6 +178,9 @@ cdef class Protocol:
         self.log = server.log
         self.socket_environ_key = server.socket_environ_key
         self.park = park and self.keepalive_timeout > 0
+        self.keep_alive_lines = b"Connection: keep-alive\r\n"
+        if 1 <= self.keepalive_timeout < 1e9:
+            self.keep_alive_lines += b"Keep-Alive: timeout=%d\r\n" % int(self.keepalive_timeout)
         # Parked connections are closed within a quarter of the keep-alive timeout after it (at most
         # a second late).
         self.sweep_interval = min(1.0, max(0.01, self.keepalive_timeout / 4))
@@ -349,6 +353,9 @@ cdef class Connection(Response):
 
     cdef bint _stopping(self) except -1:
         return self.proto.stopping
+
+    cdef bytes _keep_alive_lines(self):
+        return self.proto.keep_alive_lines
 
     cdef bint _serve(self) except -1:
         """Serve requests until the connection must close (False) or is parked idle (True). What
@@ -591,7 +598,7 @@ cdef class Connection(Response):
                 raise ParseError(417, f"unsupported expectation {expect!r}")
             if req.version == "1.1" and (req.chunked or req.content_length > 0):
                 req.expect = True   # even if the body came with the headers (see _send_continue)
-        if hosts != 1 and (hosts or req.version == "1.1"):
+        if hosts > 1 or (not hosts and req.version == "1.1" and self.proto.require_host):
             # RFC 9112 3.2: an HTTP/1.1 request without Host, or any with several, gets 400.
             raise ParseError(400, "missing Host header" if not hosts else "more than one Host header")
         req.headers = None   # all in the environ now; an upgraded connection lives long

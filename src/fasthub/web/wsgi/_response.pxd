@@ -25,6 +25,7 @@ cdef class Response:
     cdef bint head
 
     cdef bint _stopping(self) except -1
+    cdef bytes _keep_alive_lines(self)
     cdef int _send_continue(self, Request req, bint again) except -1
     cdef int _set_continue_headers(self, object headers, bint capitalize) except -1
     cdef bytes _head(self, Py_ssize_t body_length, object body)

@@ -221,6 +221,11 @@ cdef class Response:
         # The server is stopping: the response says Connection: close. The connection knows.
         return False
 
+    cdef bytes _keep_alive_lines(self):
+        # What a response that keeps the connection says so with (the connection adds the idle
+        # timeout it knows: Keep-Alive: timeout=N).
+        return b"Connection: keep-alive\r\n"
+
     cdef int _send_continue(self, Request req, bint again) except -1:
         # '100 Continue' to a client that asked for it (Expect), with the headers the application
         # set (_set_continue_headers): once, when the application first reads the body (the body may
@@ -320,7 +325,7 @@ cdef class Response:
         cdef char number[24]
         cdef int digits = 0
         cdef char *p
-        cdef bytes out, date = None
+        cdef bytes out, date = None, keep = None
         cdef const char *connection = NULL
         cdef Py_ssize_t connection_len = 0, i, n = len(kept)
         size = 9 + _latin1_len(status) + 2          # "HTTP/1.1 " status CRLF
@@ -352,8 +357,11 @@ cdef class Response:
         if self.close_after or self._stopping():
             self.close_after = True
             connection, connection_len = b"Connection: close\r\n", 19
-        elif req.version == "1.0":
-            connection, connection_len = b"Connection: keep-alive\r\n", 24
+        elif req.version == "1.0" or (req.connection_header and self.code != 101):
+            # Said only to a client that said Connection itself (an HTTP/1.0 client must be told;
+            # eventlet's clients check it is echoed).
+            keep = self._keep_alive_lines()
+            connection, connection_len = keep, PyBytes_GET_SIZE(keep)
         size += connection_len + 2
         if body is not None:
             body_size = PyBytes_GET_SIZE(body)
