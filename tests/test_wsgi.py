@@ -940,6 +940,32 @@ def test_silent_and_idle_clients_are_disconnected():
     srv.stop()
 
 
+def test_a_request_after_the_keepalive_timeout_finds_the_connection_closed():
+    # The sweep of idle connections runs once a second here (keepalive 4 s); a request sent on a
+    # connection idle for longer than the timeout, before the sweep came by, is not served.
+    calls = []
+
+    def app(env, start_response):
+        calls.append(env["PATH_INFO"])
+        return hello(env, start_response)
+    srv = serve(app, keepalive=4)
+    first = connect(srv.address)                  # parks at t0: the sweeps run at t0 + 1, 2, 3...
+    first.sendall(b"GET /a HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert responses(first)().status == 200
+    fasthub.sleep(0.5)
+    late = connect(srv.address)                   # parks at t0 + 0.5: idle 4 s at t0 + 4.5
+    late.settimeout(5)
+    late.sendall(b"GET /b HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert responses(late)().status == 200
+    fasthub.sleep(4.2)                            # t0 + 4.7: expired, the next sweep at t0 + 5
+    late.sendall(b"GET /too-late HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert read_until_close(late) == b""
+    assert calls == ["/a", "/b"]
+    first.close()
+    late.close()
+    srv.stop()
+
+
 def test_client_vanishing_mid_body_does_not_crash_anything():
     outcome = []
 

@@ -285,7 +285,13 @@ cdef int _close(object sock) except -1:
 def _wake(Connection conn):
     # In the hub: a parked connection's socket is readable. Resume it in a new green thread on its
     # pool slot, started right here as the hub resumes a waiting one; it reads at once.
-    cdef GreenThread gt = GreenThread.__new__(GreenThread)
+    cdef GreenThread gt
+    if fh_monotonic() - conn.parked_at >= conn.proto.keepalive_timeout:
+        # Idle past the keep-alive timeout, the sweep just has not come by yet: a request sent
+        # now finds the connection closed, as it would a moment later.
+        conn._close_parked()
+        return
+    gt = GreenThread.__new__(GreenThread)
     conn._unpark()
     conn.woken = True
     gt._fn = _resumed
