@@ -3,7 +3,9 @@
 The load generator (bench/_loadgen.py hold) opens 9,000 connections, one checked GET each, and leaves
 them idle; meanwhile `wrk -t1 -c1000 -d10s` drives the other 1,000 with a hello-world request (every
 response checked, bench/_wrk.py). Servers: fasthub.wsgi, gevent.pywsgi, eventlet.wsgi, the same app and
-listener as wsgi_hello. Reported: requests/s, p99 latency, server CPU per request, system calls and
+listener as wsgi_hello (WSGI servers only: asyncio's and uvloop's cost per idle connection is idle_conns'
+row; tried here with idle_conns' minimal responder, uvloop's left 40 of 263,000 requests over wrk's 5 s
+timeout on this shared 2-CPU machine, which fails a strict round). Reported: requests/s, p99 latency, server CPU per request, system calls and
 wake-ups per request (a separate 2 s wrk run), and RSS per connection: the server's RSS read halfway
 through the wrk run, minus its RSS after one warm-up request, over the 10,000 connections. Any idle
 connection the server closes, any wrk error or wrong response fails the round.
