@@ -81,8 +81,6 @@ FAILURES = {
         "uses eventlet's private RFC6455WebSocket frame methods (_pack_message/_recv_frame) or its reserved-opcode handling [AttributeError: 'RFC6455WebSocket' object has no attribute '_pack_message']",
     'websocket_new_test.TestWebSocketWithCompression.test_server_compress_with_context_takeover_13':
         "uses eventlet's private RFC6455WebSocket frame methods (_pack_message/_recv_frame) or its reserved-opcode handling [AttributeError: 'RFC6455WebSocket' object has no attribute '_recv_frame']",
-    'websocket_test.TestWebSocket.test_app_socket_errors_75':
-        "eventlet's hixie draft handling differs here [tests.TestIsTakingTooLong: 5]",
     'websocket_test.TestWebSocket.test_empty_query_string':
         'fasthub.wsgi\'s environ does not keep a bare trailing \'?\' of the request target [AssertionError: b"HTT[177 chars]t-Location: ws://127.0.0.1:41257/echo\\r\\n\\r\\n8jKS\'y:G*Co,Wxa-" != b"]',
     'wsgi_test.IterableAlreadyHandledTest.test_iterable_app_keeps_socket_open_unless_connection_close_sent':
