@@ -120,10 +120,11 @@ def gevent_socket(sock):
     return gevent.socket.socket(sock.family, sock.type, sock.proto, fileno=sock.detach())
 
 
-def serve_wsgi(impl, app, ready, pool=10_000, backlog=2048):
+def serve_wsgi(impl, app, ready, pool=10_000, backlog=2048, note=None, gevent_handler_class=None):
     """Serve the WSGI ``app`` forever with fasthub.wsgi, gevent.pywsgi or eventlet.wsgi (access logs
     off; fasthub and eventlet serve at most ``pool`` connections at once, gevent's default spawns
-    without a bound) on a listener(); False for any other implementation."""
+    without a bound) on a listener(); False for any other implementation. ``note`` replaces the
+    server's name in the report; gevent.pywsgi uses ``gevent_handler_class`` when given."""
     if impl not in ("fasthub", "gevent", "eventlet"):
         return False
     lsock = listener(backlog)
@@ -132,20 +133,58 @@ def serve_wsgi(impl, app, ready, pool=10_000, backlog=2048):
         from fasthub.wsgi import WSGIServer
         srv = WSGIServer(lsock, app, log=None, pool=pool)
         srv.start()
-        ready(port, "fasthub.wsgi")
+        ready(port, note or "fasthub.wsgi")
         srv.serve_forever()
     elif impl == "gevent":
         from gevent.pywsgi import WSGIServer
-        srv = WSGIServer(gevent_socket(lsock), app, log=None)
+        extra = {"handler_class": gevent_handler_class} if gevent_handler_class is not None else {}
+        srv = WSGIServer(gevent_socket(lsock), app, log=None, **extra)
         srv.start()
-        ready(port, "gevent.pywsgi")
+        ready(port, note or "gevent.pywsgi")
         srv.serve_forever()
     else:
         import eventlet.greenio
         import eventlet.wsgi
-        ready(port, "eventlet.wsgi")
+        ready(port, note or "eventlet.wsgi")
         eventlet.wsgi.server(eventlet.greenio.GreenSocket(lsock), app, log_output=False, max_size=pool)
     return True
+
+
+def serve_green_websocket(impl, handler, ready, pool=10_000, backlog=2048):
+    """Serve WebSockets forever with ``handler(ws)`` on fasthub.websocket, eventlet.websocket or
+    gevent-websocket, each on its library's WSGI server (see serve_wsgi()); False for any other
+    implementation. The handler receives each library's own WebSocket object."""
+    if impl == "fasthub":
+        from fasthub.websocket import WebSocketWSGI
+        return serve_wsgi(impl, WebSocketWSGI(handler), ready, pool, backlog, "fasthub.websocket")
+    if impl == "eventlet":
+        import eventlet.websocket
+        return serve_wsgi(impl, eventlet.websocket.WebSocketWSGI(handler), ready, pool, backlog,
+                          "eventlet.websocket")
+    if impl == "gevent":
+        from geventwebsocket.handler import WebSocketHandler
+
+        def app(environ, start_response):
+            handler(environ["wsgi.websocket"])
+            return []
+        return serve_wsgi(impl, app, ready, pool, backlog, "gevent-websocket", WebSocketHandler)
+    return False
+
+
+def serve_asyncio(impl, start, ready, port, note):
+    """Run an asyncio ("asyncio") or uvloop ("uvloop") server until the process is killed.
+
+    ``start()`` is a coroutine function returning a started server that has ``serve_forever()``
+    (``asyncio.start_server(...)``, websockets' ``serve(...)``); ``ready(port, note)`` is called once
+    it accepts connections."""
+    loop = _harness.new_loop(impl)
+
+    async def main():
+        srv = await start()
+        ready(port, note)
+        await srv.serve_forever()
+
+    loop.run_until_complete(main())
 
 
 def cpu_seconds(pid):

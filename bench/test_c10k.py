@@ -119,49 +119,23 @@ def _green_handler(clients, spawn, sleep, send, receive):
 
 
 def server(impl, case, ready):
-    lsock = _net.listener(backlog=4096)
-    port = lsock.getsockname()[1]
     clients = set()
     if impl == "fasthub":
         import fasthub
-        from fasthub.websocket import WebSocketWSGI
-        from fasthub.wsgi import WSGIServer
         handler = _green_handler(clients, fasthub.spawn, fasthub.sleep, lambda ws, m: ws.send(m),
                                  lambda ws: ws.wait())
-        srv = WSGIServer(lsock, WebSocketWSGI(handler), log=None, pool=CONNS + 100)
-        srv.start()
-        ready(port)
-        srv.serve_forever()
     elif impl == "eventlet":
         import eventlet
-        import eventlet.greenio
-        import eventlet.websocket
-        import eventlet.wsgi
         handler = _green_handler(clients, eventlet.spawn, eventlet.sleep, lambda ws, m: ws.send(m),
                                  lambda ws: ws.wait())
-        ready(port)
-        eventlet.wsgi.server(eventlet.greenio.GreenSocket(lsock), eventlet.websocket.WebSocketWSGI(handler),
-                             log_output=False, max_size=CONNS + 100)
     elif impl == "gevent":
         import gevent
-        from gevent.pywsgi import WSGIServer
-        from geventwebsocket.handler import WebSocketHandler
         handler = _green_handler(clients, gevent.spawn, gevent.sleep, lambda ws, m: ws.send(m, binary=True),
                                  lambda ws: ws.receive())
-
-        def app(environ, start_response):
-            handler(environ["wsgi.websocket"])
-            return []
-
-        srv = WSGIServer(_net.gevent_socket(lsock), app, handler_class=WebSocketHandler, log=None)
-        srv.start()
-        ready(port, "gevent-websocket")
-        srv.serve_forever()
     elif impl in ("asyncio", "uvloop"):
         import asyncio
 
         from websockets.asyncio.server import broadcast, serve
-        loop = _harness.new_loop(impl)
 
         async def broadcaster(n, period):
             start = time.monotonic()
@@ -177,22 +151,21 @@ def server(impl, case, ready):
                 async for m in ws:
                     if isinstance(m, str) and m.startswith("start "):
                         n, period = m.split()[1:]
-                        loop.create_task(broadcaster(int(n), float(period)))
+                        asyncio.get_running_loop().create_task(broadcaster(int(n), float(period)))
             finally:
                 clients.discard(ws)
 
-        async def main():
-            # ping_interval=None: websockets pings every 20 s by default and drops a connection whose
-            # pong is late; the other servers send no keep-alive pings, and the load generator's bare
-            # client does not answer them (the 60 s run lost ~800 connections to it).
-            async with serve(handler, sock=lsock, compression=None, max_queue=None,
-                             ping_interval=None) as srv:
-                ready(port, "websockets (asyncio), websockets.broadcast()")
-                await srv.serve_forever()
-
-        loop.run_until_complete(main())
+        lsock = _net.listener(backlog=4096)
+        # ping_interval=None: websockets pings every 20 s by default and drops a connection whose
+        # pong is late; the other servers send no keep-alive pings, and the load generator's bare
+        # client does not answer them (the 60 s run lost ~800 connections to it).
+        return _net.serve_asyncio(impl, lambda: serve(handler, sock=lsock, compression=None, max_queue=None,
+                                                      ping_interval=None),
+                                  ready, lsock.getsockname()[1],
+                                  "websockets (asyncio), websockets.broadcast()")
     else:
         return None
+    return _net.serve_green_websocket(impl, handler, ready, pool=CONNS + 100, backlog=4096)
 
 
 @pytest.mark.parametrize("case", list(CASES))

@@ -74,7 +74,6 @@ def server(impl, case, ready):
             threading.Thread(target=_handle, args=(conn, addr), daemon=True).start()
     elif impl in ("asyncio", "uvloop"):
         import asyncio
-        loop = _harness.new_loop(impl)
 
         async def handle(reader, writer):
             while True:
@@ -85,12 +84,7 @@ def server(impl, case, ready):
                 await writer.drain()
             writer.close()
 
-        async def main():
-            srv = await asyncio.start_server(handle, sock=lsock)
-            ready(port, "streams")
-            await srv.serve_forever()
-
-        loop.run_until_complete(main())
+        _net.serve_asyncio(impl, lambda: asyncio.start_server(handle, sock=lsock), ready, port, "streams")
     else:
         return None
 

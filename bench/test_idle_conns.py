@@ -89,7 +89,6 @@ def server(impl, case, ready):
         srv.serve_forever()
     elif impl in ("asyncio", "uvloop"):
         import asyncio
-        loop = _harness.new_loop(impl)
 
         async def handle(reader, writer):
             try:
@@ -100,12 +99,8 @@ def server(impl, case, ready):
                 pass
             writer.close()
 
-        async def main():
-            srv = await asyncio.start_server(handle, sock=lsock)
-            ready(port, "minimal streams HTTP responder")
-            await srv.serve_forever()
-
-        loop.run_until_complete(main())
+        _net.serve_asyncio(impl, lambda: asyncio.start_server(handle, sock=lsock), ready, port,
+                           "minimal streams HTTP responder")
     else:
         return None
 

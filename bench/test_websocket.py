@@ -39,7 +39,7 @@ def load(port, pid, case, count=False):
 
 
 def fasthub_echo(ws):
-    """fasthub's WebSocket echo handler (also the soak's)."""
+    """The WebSocket echo handler of fasthub and eventlet (same wait()/send()); also the soak's."""
     while True:
         m = ws.wait()
         if m is None:
@@ -47,49 +47,23 @@ def fasthub_echo(ws):
         ws.send(m)
 
 
+def _gevent_echo(ws):
+    while True:
+        m = ws.receive()
+        if m is None:
+            break
+        ws.send(m, binary=True)
+
+
 def server(impl, case, ready):
+    if impl in ("fasthub", "eventlet"):
+        # eventlet's WebSocket has the same wait()/send() as fasthub's.
+        return _net.serve_green_websocket(impl, fasthub_echo, ready)
+    if impl == "gevent":
+        return _net.serve_green_websocket(impl, _gevent_echo, ready)
     lsock = _net.listener()
     port = lsock.getsockname()[1]
-    if impl == "fasthub":
-        from fasthub.websocket import WebSocketWSGI
-        from fasthub.wsgi import WSGIServer
-        srv = WSGIServer(lsock, WebSocketWSGI(fasthub_echo), log=None, pool=10_000)
-        srv.start()
-        ready(port)
-        srv.serve_forever()
-    elif impl == "eventlet":
-        import eventlet.greenio
-        import eventlet.websocket
-        import eventlet.wsgi
-
-        @eventlet.websocket.WebSocketWSGI
-        def echo(ws):
-            while True:
-                m = ws.wait()
-                if m is None:
-                    break
-                ws.send(m)
-
-        ready(port)
-        eventlet.wsgi.server(eventlet.greenio.GreenSocket(lsock), echo, log_output=False, max_size=10_000)
-    elif impl == "gevent":
-        from gevent.pywsgi import WSGIServer
-        from geventwebsocket.handler import WebSocketHandler
-
-        def app(environ, start_response):
-            ws = environ["wsgi.websocket"]
-            while True:
-                m = ws.receive()
-                if m is None:
-                    break
-                ws.send(m, binary=True)
-            return []
-
-        srv = WSGIServer(_net.gevent_socket(lsock), app, handler_class=WebSocketHandler, log=None)
-        srv.start()
-        ready(port, "gevent-websocket")
-        srv.serve_forever()
-    elif impl == "threads":
+    if impl == "threads":
         from websockets.sync.server import serve
 
         def echo(ws):
@@ -101,18 +75,13 @@ def server(impl, case, ready):
             srv.serve_forever()
     elif impl in ("asyncio", "uvloop"):
         from websockets.asyncio.server import serve
-        loop = _harness.new_loop(impl)
 
         async def echo(ws):
             async for m in ws:
                 await ws.send(m)
 
-        async def main():
-            async with serve(echo, sock=lsock, compression=None) as srv:
-                ready(port, "websockets (asyncio)")
-                await srv.serve_forever()
-
-        loop.run_until_complete(main())
+        _net.serve_asyncio(impl, lambda: serve(echo, sock=lsock, compression=None), ready, port,
+                           "websockets (asyncio)")
     else:
         return None
 

@@ -2,7 +2,6 @@
 
 import socket as stdsocket
 import ssl
-import subprocess
 
 import pytest
 
@@ -93,13 +92,9 @@ def test_serve_until_stopserve_keeps_the_listener():
     lsock.close()
 
 
-def test_wrap_ssl_server_listener_and_client(tmp_path):
-    cert, key = str(tmp_path / "c.pem"), str(tmp_path / "k.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
-                    "-keyout", key, "-out", cert], check=True, capture_output=True)
-    lsock = fasthub.wrap_ssl(fasthub.listen(("127.0.0.1", 0)), certfile=cert, keyfile=key,
-                             server_side=True)
+def test_wrap_ssl_server_listener_and_client(certs):
+    lsock = fasthub.wrap_ssl(fasthub.listen(("127.0.0.1", 0)), certfile=str(certs / "server.pem"),
+                             keyfile=str(certs / "server.key"), server_side=True)
 
     def handle(sock, addr):
         assert isinstance(sock, ssl.SSLSocket)
@@ -107,7 +102,7 @@ def test_wrap_ssl_server_listener_and_client(tmp_path):
     srv = fasthub.StreamServer(lsock, handle)
     srv.start()
     port = srv.address[1]
-    c = fasthub.wrap_ssl(fasthub.connect(("127.0.0.1", port)), ca_certs=cert,
+    c = fasthub.wrap_ssl(fasthub.connect(("127.0.0.1", port)), ca_certs=str(certs / "ca.pem"),
                          server_hostname="localhost")
     assert isinstance(c, ssl.SSLSocket) and isinstance(c, gsocket.socket)
     c.sendall(b"abc")

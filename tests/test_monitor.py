@@ -58,6 +58,41 @@ def test_original_time_sleep_in_a_task_is_reported_within_the_threshold(mon):
     assert summary.count == 1 and summary.longest > 2.0
 
 
+def test_a_green_thread_blocked_in_c_with_no_python_frame_is_reported(mon):
+    # The green thread's function is the original time.sleep itself: while it blocks, the OS
+    # thread has no Python frame at all, which the monitor used to skip silently.
+    reports = []
+    mon.start(threshold=0.1, action=lambda r: reports.append(r))
+    ticks = []
+
+    def ticker():
+        while True:
+            ticks.append(time.monotonic())
+            fasthub.sleep(0.01)
+
+    tick = fasthub.spawn(ticker)
+    fasthub.sleep(0.05)
+    fasthub.spawn(time.sleep, 1.5).wait()
+    tick.kill()
+    assert reports, "the block in C code was not reported"
+    report = reports[0]
+    assert report.location == "in C code called from green thread 'sleep'"
+    assert report.greenlet == "green thread 'sleep'"
+    assert "C function" in report.note
+    assert max(b - a for a, b in zip(ticks, ticks[1:])) > 1.0  # it did block everyone
+
+
+def test_raise_is_not_sent_into_a_green_thread_with_no_python_frame(mon, caplog):
+    # Delivered at the next bytecode after the C call, the exception would hit another green thread.
+    mon.start(threshold=0.1, action="raise")
+    with caplog.at_level(logging.WARNING, logger="fasthub.monitor"):
+        g = fasthub.spawn(time.sleep, 0.6)
+        fasthub.sleep(0.01)
+        g.wait()
+        fasthub.sleep(0.05)
+    assert "in C code called from green thread 'sleep'" in caplog.text
+
+
 def test_a_runaway_loop_is_reported_and_broken_by_raise(mon, hub_errors, caplog):
     mon.start(threshold=0.1, action="raise")
     progress = []

@@ -4,7 +4,6 @@ bounded pools with backpressure, graceful stop, StopServe, errors in handlers.""
 import os
 import socket as stdsocket
 import ssl
-import subprocess
 import time
 
 import pytest
@@ -133,14 +132,6 @@ def test_adopted_listening_socket(kind):
     assert lsock.fileno() == -1           # gevent semantics: the server closes its listener
 
 
-def _cert(tmp_path):
-    cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
-                    "-keyout", key, "-out", cert], check=True, capture_output=True)
-    return cert, key
-
-
 def recv_or_reset(sock):
     data = b""
     try:
@@ -153,10 +144,9 @@ def recv_or_reset(sock):
         return data
 
 
-def test_tls_handler_gets_a_green_ssl_socket(tmp_path):
-    cert, key = _cert(tmp_path)
+def test_tls_handler_gets_a_green_ssl_socket(certs):
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ctx.load_cert_chain(cert, key)
+    ctx.load_cert_chain(certs / "server.pem", certs / "server.key")
     seen = []
 
     def handle(sock, addr):
@@ -164,7 +154,7 @@ def test_tls_handler_gets_a_green_ssl_socket(tmp_path):
         echo(sock, addr)
     srv = StreamServer(("127.0.0.1", 0), handle, ssl_context=ctx, handshake_timeout=2)
     srv.start()
-    cctx = gssl.create_default_context(cafile=cert)
+    cctx = gssl.create_default_context(cafile=str(certs / "ca.pem"))
     c = cctx.wrap_socket(connect(srv.address), server_hostname="localhost")
     assert roundtrip(c, b"secret" * 20000) == b"secret" * 20000
     c.close()

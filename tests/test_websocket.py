@@ -314,6 +314,27 @@ def test_reserved_opcodes_are_1002(opcode):
     srv.stop()
 
 
+@pytest.mark.parametrize("b0, length_code", [
+    (0x83, 127),   # reserved data opcode, then a 64-bit length that never comes
+    (0x8B, 126),   # reserved control opcode
+    (0x89, 127),   # ping with a 64-bit length
+    (0x88, 126),   # close with a 16-bit length
+    (0x09, 127),   # fragmented ping
+    (0xA1, 127),   # reserved bit without an extension
+], ids=["reserved-opcode", "reserved-control-opcode", "ping-64bit-length", "close-16bit-length",
+        "fragmented-ping", "reserved-bit"])
+def test_bad_first_two_header_bytes_are_1002_at_once(b0, length_code):
+    # Only the two first header bytes are sent: the error is in them, so the server must not wait
+    # for the extended length (or the mask key) before closing with 1002.
+    srv = serve()
+    raw = Raw(srv)
+    raw.sock.settimeout(5)
+    raw.sock.sendall(bytes([b0, 0x80 | length_code]))
+    raw.expect_close(1002)
+    alive(srv)
+    srv.stop()
+
+
 # --- fragmentation (Autobahn 5.x) ---------------------------------------------------------------
 
 def test_fragmented_messages_with_interleaved_control_frames():
@@ -781,19 +802,14 @@ def test_demo_chat_in_a_subprocess():
         proc.stdout.close()
 
 
-def test_wss_over_tls(tmp_path):
+def test_wss_over_tls(certs):
     import ssl
-    import subprocess
-    cert, key = str(tmp_path / "c.pem"), str(tmp_path / "k.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
-                    "-keyout", key, "-out", cert], check=True, capture_output=True)
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ctx.load_cert_chain(cert, key)
+    ctx.load_cert_chain(certs / "server.pem", certs / "server.key")
     srv = WSGIServer(("127.0.0.1", 0), WebSocketWSGI(echo_handler), log=None, ssl_context=ctx)
     srv.start()
     ws = websocket.connect(f"wss://localhost:{srv.address[1]}/ws",
-                           ssl_context=ssl.create_default_context(cafile=cert))
+                           ssl_context=ssl.create_default_context(cafile=str(certs / "ca.pem")))
     big = "tls " * 50_000
     ws.send(big)
     ws.send(b"\x01" * 70_000)

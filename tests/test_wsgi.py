@@ -161,6 +161,34 @@ def test_real_stdlib_client_in_a_thread():
     srv.stop()
 
 
+# The origin-form rows are what gunicorn 27.0.1 (RAW_URI) and werkzeug 3.1.9's dev server (REQUEST_URI and
+# RAW_URI) give, checked by hand: PATH_INFO and QUERY_STRING cannot tell "/p?" from "/p", the raw
+# target keeps the "?". An absolute-form target stays as sent too.
+@pytest.mark.parametrize("target, path, query", [
+    ("/path?", "/path", ""),
+    ("/path", "/path", ""),
+    ("/path?a=1", "/path", "a=1"),
+    ("/p%20x?", "/p x", ""),
+    ("/path??x", "/path", "?x"),
+    ("http://h/abs?", "/abs", ""),
+])
+def test_raw_request_target_keeps_a_bare_question_mark(target, path, query):
+    seen = []
+
+    def app(env, start_response):
+        seen.append((env["PATH_INFO"], env["QUERY_STRING"], env["REQUEST_URI"], env["RAW_URI"]))
+        start_response("204 No Content", [])
+        return []
+    srv = serve(app)
+    # Two requests on one connection: the second must not see the first one's raw target.
+    (r1, r2), s = exchange(srv, f"GET {target} HTTP/1.1\r\nHost: h\r\n\r\n".encode()
+                           + b"GET /next HTTP/1.1\r\nHost: h\r\n\r\n", count=2)
+    assert r1.status == r2.status == 204
+    s.close()
+    assert seen == [(path, query, target, target), ("/next", "", "/next", "/next")]
+    srv.stop()
+
+
 def test_environ_contents():
     seen = {}
 
@@ -659,10 +687,9 @@ def test_get_socket_has_blocking_semantics():
     srv.stop()
 
 
-def test_tls(tmp_path):
-    cert, key = make_cert(tmp_path)
+def test_tls(certs):
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ctx.load_cert_chain(cert, key)
+    ctx.load_cert_chain(certs / "server.pem", certs / "server.key")
     seen = []
 
     def app(env, start_response):
@@ -672,7 +699,7 @@ def test_tls(tmp_path):
     port = srv.address[1]
 
     def client():
-        cctx = ssl.create_default_context(cafile=cert)
+        cctx = ssl.create_default_context(cafile=str(certs / "ca.pem"))
         c = http.client.HTTPSConnection("localhost", port, context=cctx, timeout=10)
         out = []
         for body in (b"one", b"two" * 30000):
@@ -694,14 +721,6 @@ def test_tls(tmp_path):
     assert out == [True, True] and seen[0] == ("https", "on")
     assert not leftover.startswith(b"HTTP/1.1 200")
     srv.stop()
-
-
-def make_cert(tmp_path):
-    cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-                    "-keyout", key, "-out", cert], check=True, capture_output=True)
-    return cert, key
 
 
 # --- hostile input ------------------------------------------------------------------------------
@@ -1411,10 +1430,10 @@ PATCHED_SCRIPT = textwrap.dedent('''
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [env["wsgi.url_scheme"].encode() + b":" + body]
 
-    cert, key = sys.argv[1], sys.argv[2]
+    cert, key, ca = sys.argv[1:4]
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(cert, key)
-    cctx = ssl.create_default_context(cafile=cert)
+    cctx = ssl.create_default_context(cafile=ca)
     plain = WSGIServer(("127.0.0.1", 0), app, log=None)
     tls = WSGIServer(("127.0.0.1", 0), app, log=None, ssl_context=ctx, header_timeout=0.5)
     plain.start()
@@ -1442,10 +1461,10 @@ PATCHED_SCRIPT = textwrap.dedent('''
 ''')
 
 
-def test_works_under_monkey_patching_with_tls(tmp_path):
-    cert, key = make_cert(tmp_path)
+def test_works_under_monkey_patching_with_tls(tmp_path, certs):
     script = tmp_path / "patched.py"
     script.write_text(PATCHED_SCRIPT)
-    out = in_thread(lambda: subprocess.run([sys.executable, str(script), cert, key],
+    args = [str(certs / name) for name in ("server.pem", "server.key", "ca.pem")]
+    out = in_thread(lambda: subprocess.run([sys.executable, str(script), *args],
                                            capture_output=True, text=True, timeout=60))
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-3000:]

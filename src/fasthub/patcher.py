@@ -134,7 +134,7 @@ _TABLE = {
         "subprocess": {"Popen": _G + "subprocess:Popen"},
     },
     "signal": {
-        "signal": {n: _G + "signal:" + n for n in ("signal", "getsignal")},
+        "signal": {n: _G + "signal:" + n for n in ("signal", "getsignal", "set_wakeup_fd")},
     },
 }
 

@@ -3,7 +3,6 @@ localhost/127.0.0.1 and one for other.test) are made once per session with the o
 ``certs`` fixture of tests/conftest.py)."""
 
 import os
-import shutil
 import ssl as std_ssl
 import subprocess
 import sys
@@ -16,8 +15,6 @@ import pytest
 from fasthub import FdClosedError, sleep, spawn
 from fasthub.green import socket as green
 from fasthub.green import ssl as gssl
-
-pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI")
 
 
 @pytest.fixture

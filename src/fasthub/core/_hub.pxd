@@ -66,6 +66,8 @@ cdef class Hub(greenlet):
     cdef fh_event_t *events
     cdef int maxevents
     cdef int wake_fds[2]
+    cdef int sig_fd                   # read end of the signal wake-up pipe (main thread), else -1
+    cdef object _sigwake              # its fasthub.core.sigwake.SignalWakeup, or None
     cdef list _fds
     cdef readonly TimerHeap timers
     cdef list _ready
@@ -99,6 +101,7 @@ cdef class Hub(greenlet):
     cdef int _dispatch(self, int n) except -1
     cdef int _drain_threadsafe(self) except -1
     cdef int _poll(self, int timeout_ms) except -1
+    cdef int _run_signal_handlers(self) except -1
     cdef int _report(self, object context) except -1
     cdef double _next_timeout(self)
     cdef void _close_fds(self)

@@ -29,6 +29,7 @@ from fasthub.core.includes.poller cimport (
     fh_wakeup_open, fh_wakeup_send, fh_wakeup_drain, fh_wakeup_close, fh_monotonic, fh_timeout_ms,
 )
 from fasthub.core._timers cimport Timer, TimerHeap
+from fasthub.core.sigwake import for_this_thread as _signal_wakeup_for_this_thread
 
 import os
 import sys
@@ -260,6 +261,7 @@ cdef class Hub(greenlet):
         self.poller.bfd = -1
         self.wake_fds[0] = -1
         self.wake_fds[1] = -1
+        self.sig_fd = -1
         self.events = NULL
 
     def __init__(self, backend=None):
@@ -292,6 +294,14 @@ cdef class Hub(greenlet):
         if rc < 0:
             self._close_fds()
             raise OSError(-rc, "fasthub: cannot watch the wake-up fd")
+        # Signals wake the main thread's hub through a pipe: see fasthub.core.sigwake.
+        self._sigwake = _signal_wakeup_for_this_thread()
+        if self._sigwake is not None:
+            self.sig_fd = self._sigwake.fd
+            rc = fh_poller_set(&self.poller, self.sig_fd, 0, FH_READ)
+            if rc < 0:
+                self._close_fds()
+                raise OSError(-rc, "fasthub: cannot watch the signal wake-up fd")
         self._fds = []
         self.scoped = {}
         self.timers = TimerHeap()
@@ -313,6 +323,10 @@ cdef class Hub(greenlet):
             self.events = NULL
         fh_poller_close(&self.poller)
         fh_wakeup_close(self.wake_fds)
+        if self._sigwake is not None:
+            self._sigwake.close()
+            self._sigwake = None
+            self.sig_fd = -1
 
     @property
     def ready_count(self):
@@ -593,6 +607,10 @@ cdef class Hub(greenlet):
             if fd == self.wake_fds[0]:
                 fh_wakeup_drain(fd)
                 continue
+            if fd == self.sig_fd:
+                self._sigwake.drain()
+                self._run_signal_handlers()
+                continue
             if fd >= len(self._fds):
                 fh_poller_set(&self.poller, fd, FH_READ | FH_WRITE, 0)
                 continue
@@ -657,18 +675,22 @@ cdef class Hub(greenlet):
             self.switch_count += 1
         if n < 0:
             if n == -EINTR:
-                # A signal arrived: run the Python handlers now, in the hub. What they raise
-                # (KeyboardInterrupt, SystemExit) goes to the main greenlet.
-                try:
-                    PyErr_CheckSignals()
-                except BaseException as e:
-                    # As without fasthub, the handler's exception interrupts what the main thread
-                    # was doing: the wait of the main greenlet.
-                    self._schedule(_throw_to_parent, (self, e))
+                self._run_signal_handlers()
                 return 0
             raise OSError(-n, f"fasthub: the {self.backend} backend failed: {os.strerror(-n)}")
         if n > 0:
             self._dispatch(n)
+        return 0
+
+    cdef int _run_signal_handlers(self) except -1:
+        # A signal arrived: run the Python handlers now, in the hub. What they raise
+        # (KeyboardInterrupt, SystemExit) goes to the main greenlet.
+        try:
+            PyErr_CheckSignals()
+        except BaseException as e:
+            # As without fasthub, the handler's exception interrupts what the main thread
+            # was doing: the wait of the main greenlet.
+            self._schedule(_throw_to_parent, (self, e))
         return 0
 
     cdef int _report(self, object context) except -1:

@@ -19,7 +19,11 @@ dispatcher in front of Python's default SIGINT handler, so Ctrl-C (or ``_thread.
 called in a green thread) raises KeyboardInterrupt in the main program, where CPython raises it,
 instead of in whichever green thread happened to run; a second Ctrl-C arriving before the main
 program could take the first raises right where it lands (a green thread stuck in a loop that never
-waits can still be interrupted). Every other name is the stdlib's ``signal``.
+waits can still be interrupted).
+
+The main thread's hub owns the process's wake-up fd (see fasthub.core.sigwake); ``set_wakeup_fd``
+records the program's own fd instead of replacing the hub's, and the hub writes the signal bytes on
+to it. Every other name is the stdlib's ``signal``.
 """
 
 import signal as _std
@@ -28,6 +32,7 @@ from greenlet import GreenletExit as _GreenletExit, getcurrent as _getcurrent
 
 from fasthub.core._greenthread import spawn as _spawn
 from fasthub.core._hub import _throw_to_parent, get_hub as _get_hub
+from fasthub.core.sigwake import set_user_fd as _set_user_fd
 from fasthub.green._stdlib_like import like as _like
 
 for _name in dir(_std):
@@ -35,7 +40,7 @@ for _name in dir(_std):
         globals()[_name] = getattr(_std, _name)
 del _name
 
-__green__ = ["signal", "getsignal"]
+__green__ = ["signal", "getsignal", "set_wakeup_fd"]
 
 _real_signal = _std.signal
 _real_getsignal = _std.getsignal
@@ -138,3 +143,11 @@ def signal(signalnum, handler):
 def getsignal(signalnum):
     """The current handler of ``signalnum``, as given to signal() (like signal.getsignal)."""
     return _unwrap(_real_getsignal(signalnum))
+
+
+@_like(_std.set_wakeup_fd)
+def set_wakeup_fd(fd, /, *, warn_on_full_buffer=True):
+    """Have signal numbers written to ``fd`` (-1: stop) and return the previous fd (like
+    signal.set_wakeup_fd), without taking the wake-up away from the main thread's hub. Raises
+    ValueError outside the main thread or for a blocking fd."""
+    return _set_user_fd(fd, warn_on_full_buffer)

@@ -13,7 +13,10 @@ green thread and the call it sits in (saying when it is a C function, and when i
 What cannot be interrupted: ``action='raise'`` delivers the exception at the next bytecode the blocked
 thread executes. A pure-Python loop gets it at once; a call that sits inside C (``time.sleep`` from the
 original module, a C driver's blocking ``recv``) gets it only when the C call returns. The report still
-comes on time, naming that C call.
+comes on time, naming that C call. A green thread whose function is itself a C function (no Python
+frame at all, e.g. ``spawn(time.sleep, 5)`` with the original sleep) is reported as "in C code
+called from" that green thread, and is not raised into (the exception would land in whatever runs
+next).
 
 The cost on the hub is nothing beyond the counter it keeps anyway; the monitor thread wakes every
 ``threshold / 4`` seconds and reads two fields per hub.
@@ -219,33 +222,43 @@ class Monitor:
             return
         if hub.parked == 0 and hub.ready_count == 0 and len(hub.timers) == 0:
             return  # nobody else is waiting for the hub: no one is starved
+        # No frame: the green thread runs a C function with no Python code under it (spawn(time.sleep,
+        # 5) with the original sleep, a C extension's callback): still reported, by its function.
         frame = sys._current_frames().get(hub.thread_ident)
-        if frame is None:
-            return
         report = self._record(hub, frame)
         state.report = report
-        self._act(hub, report, blocked, state)
+        self._act(hub, report, blocked, state, frame is not None)
 
     def _record(self, hub, frame):
-        location = f"{frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}"
+        who = introspect.label(hub.running)
+        if frame is None:
+            location = f"in C code called from {who}"
+        else:
+            location = f"{frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}"
         with self._lock:
             report = self.reports.get(location)
             if report is None:
-                call, note = describe_call(frame)
-                stack = "".join(traceback.format_stack(frame))
-                report = BlockReport(location, call, note, introspect.label(hub.running), stack)
+                if frame is None:
+                    call, note = None, "a C function run with no Python frame above it"
+                    stack = f"(no Python frame: {who} runs C code directly)\n"
+                else:
+                    call, note = describe_call(frame)
+                    stack = "".join(traceback.format_stack(frame))
+                report = BlockReport(location, call, note, who, stack)
                 self.reports[location] = report
             report.count += 1
         return report
 
-    def _act(self, hub, report, blocked, state):
+    def _act(self, hub, report, blocked, state, raisable):
         action = self.action
         if report.count == 1:  # a repeat at the same place is counted, not printed again
             if action == "log" or action == "raise":
                 log.warning(report.message(blocked))
         if callable(action):
             action(report)
-        elif action == "raise" and not state.raised:
+        elif action == "raise" and not state.raised and raisable:
+            # (Not raisable without a Python frame: the exception would land at the next bytecode
+            # the thread runs once the C call returns, in whichever green thread or hub callback.)
             # Re-check right before raising, so it lands in the runaway code and not in the hub.
             if hub.switch_count == state.count and not hub.in_poll:
                 state.raised = True

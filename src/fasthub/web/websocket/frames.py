@@ -450,16 +450,9 @@ class WebSocket:
             raise ProtocolError("client frames must be masked, server frames must not be"
                                 if not self.client else "the server sent a masked frame")
         n = b1 & 0x7F
-        if n == 126:
-            if not self._need(2, timeout):
-                raise EOFError("fasthub.websocket: connection lost mid-frame")
-            n = struct.unpack("!H", self._take(2))[0]
-        elif n == 127:
-            if not self._need(8, timeout):
-                raise EOFError("fasthub.websocket: connection lost mid-frame")
-            n = struct.unpack("!Q", self._take(8))[0]
-            if n >> 63:
-                raise ProtocolError("frame length with the most significant bit set")
+        # Everything the first two bytes can break is refused now, before waiting for an extended
+        # length or a mask key that a broken peer may never send (126/127 mean an extended length,
+        # which a control frame cannot have).
         if opcode >= 8:
             if opcode not in _CONTROL_OPS:
                 raise ProtocolError(f"reserved control opcode {opcode:#x}")
@@ -471,6 +464,16 @@ class WebSocket:
                 raise ProtocolError("RSV1 set on a control frame")
         elif opcode not in (OP_CONT, OP_TEXT, OP_BINARY):
             raise ProtocolError(f"reserved data opcode {opcode:#x}")
+        if n == 126:
+            if not self._need(2, timeout):
+                raise EOFError("fasthub.websocket: connection lost mid-frame")
+            n = struct.unpack("!H", self._take(2))[0]
+        elif n == 127:
+            if not self._need(8, timeout):
+                raise EOFError("fasthub.websocket: connection lost mid-frame")
+            n = struct.unpack("!Q", self._take(8))[0]
+            if n >> 63:
+                raise ProtocolError("frame length with the most significant bit set")
         if n > self.max_frame_length:
             raise ProtocolError(f"frame of {n} bytes over the limit of {self.max_frame_length}",
                                 CLOSE_TOO_BIG)

@@ -11,7 +11,8 @@ object as ``wsgi.input``; its ``get_socket()`` hands the connection's green sock
 is how python-engineio/Flask-SocketIO's eventlet mode and fasthub.websocket take over a
 connection), ``eventlet.posthooks`` (a list of ``(fn, args, kwargs)`` called with
 ``fn(environ, *args, **kwargs)`` after the response is sent), ``RAW_PATH_INFO`` (the path before
-percent-decoding), ``REMOTE_PORT``, ``wsgi.input_terminated`` (True: reading past the body returns
+percent-decoding), ``REQUEST_URI`` and ``RAW_URI`` (the request target as sent, as werkzeug and
+gunicorn give it: ``GET /a? HTTP/1.1`` keeps its ``?`` there), ``REMOTE_PORT``, ``wsgi.input_terminated`` (True: reading past the body returns
 b'' even for chunked bodies). Also ``fasthub.input`` (same object) and ``fasthub.server``.
 
 Why it is fast and light: the request path is compiled (``_conn``: read, parse, environ,

@@ -142,7 +142,8 @@ cdef inline double _seconds(object value):
     return INFINITY if value is None else <double>value
 
 
-cdef tuple _REQUEST_KEYS = ("REQUEST_METHOD", "RAW_PATH_INFO", "PATH_INFO", "REMOTE_ADDR", "REMOTE_PORT",
+cdef tuple _REQUEST_KEYS = ("REQUEST_METHOD", "RAW_PATH_INFO", "PATH_INFO", "REQUEST_URI", "RAW_URI",
+                            "REMOTE_ADDR", "REMOTE_PORT",
                             "wsgi.input", "eventlet.input", "fasthub.input", "eventlet.posthooks")
 
 
@@ -558,6 +559,11 @@ cdef class Connection(Response):
                 query = query.partition(b"#")[0]
         raw_path = path.decode("latin-1")
         env["RAW_PATH_INFO"] = raw_path
+        # The request target exactly as sent (gunicorn's RAW_URI, werkzeug's REQUEST_URI and
+        # RAW_URI): it keeps a bare trailing "?" that PATH_INFO and QUERY_STRING cannot show.
+        raw_uri = raw_path if url is req.url and q == NULL else req.url.decode("latin-1")
+        env["REQUEST_URI"] = raw_uri
+        env["RAW_URI"] = raw_uri
         env["PATH_INFO"] = unquote_to_bytes(path).decode("latin-1") if b"%" in path else raw_path
         if PyBytes_GET_SIZE(query):
             env["QUERY_STRING"] = query.decode("latin-1")

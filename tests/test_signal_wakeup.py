@@ -1,0 +1,114 @@
+"""Signals wake the main thread's hub through its wake-up pipe (fasthub.core.sigwake)."""
+
+import os
+import signal as std_signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+import fasthub
+from fasthub.core._hub import Hub
+from fasthub.green import signal
+
+# The child parks its main green thread in accept() (an fd wait, no timer), after handing the hub a
+# callback that computes in C for a while with the GIL released and no system call that a signal
+# could interrupt. The parent sends the signal during that computation: CPython's C handler only sets
+# a flag, no bytecode runs to notice it, and the hub then blocks in epoll_wait/poll(-1). Without the
+# wake-up pipe the handler waits for the next event, which never comes.
+_CHILD = textwrap.dedent("""
+    import hashlib, socket, sys, time
+    import fasthub
+    from fasthub.green import signal, socket
+
+    def handler(signum, frame):
+        print("handled", signum, flush=True)
+        raise SystemExit(7)
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGUSR1, handler)
+    hub = fasthub.get_hub()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    t0 = time.monotonic()
+    hashlib.pbkdf2_hmac("sha256", b"x", b"y", 20000)
+    per_round = time.monotonic() - t0
+    # About 0.6 s of C computation, run by the hub once the main green thread waits.
+    rounds = max(20000, int(20000 * 0.6 / max(per_round, 1e-6)))
+    hub.call_soon(hashlib.pbkdf2_hmac, "sha256", b"x", b"y", rounds)
+    print("ready", hub.backend, flush=True)
+    listener.accept()
+    print("accept returned", flush=True)
+""")
+
+
+@pytest.mark.parametrize("signum", [std_signal.SIGTERM, std_signal.SIGUSR1], ids=["SIGTERM", "SIGUSR1"])
+def test_signal_during_hub_c_code_wakes_the_blocked_hub(hub, signum):
+    env = dict(os.environ, FASTHUB_BACKEND=hub.backend)
+    proc = subprocess.Popen([sys.executable, "-c", _CHILD], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().split() == ["ready", hub.backend]
+        time.sleep(0.1)  # inside the child's hub callback (about 0.6 s of pbkdf2)
+        sent = time.monotonic()
+        proc.send_signal(signum)
+        try:
+            out, err = proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the child's handler did not run: its hub stayed blocked after the signal")
+        waited = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 7, err
+    assert out.split() == ["handled", str(int(signum))]
+    assert waited < 10  # the computation, then the handler at once (generous: a loaded machine)
+
+
+def test_program_wakeup_fd_still_receives_signal_numbers():
+    saved = std_signal.getsignal(std_signal.SIGUSR1)
+    r, w = socket.socketpair()
+    r.setblocking(False)
+    w.setblocking(False)
+    try:
+        got = []
+        signal.signal(signal.SIGUSR1, lambda s, f: got.append(s))
+        assert signal.set_wakeup_fd(w.fileno()) == -1
+        os.kill(os.getpid(), signal.SIGUSR1)
+        fasthub.sleep(0.05)  # the hub reads its pipe and writes the byte on
+        assert got == [signal.SIGUSR1]
+        assert r.recv(16) == bytes([signal.SIGUSR1])
+        # The hub's pipe stayed the process's wake-up fd, so the hub still wakes for signals.
+        hubs_fd = std_signal.set_wakeup_fd(-1)
+        std_signal.set_wakeup_fd(hubs_fd, warn_on_full_buffer=False)
+        assert hubs_fd not in (-1, w.fileno())
+        assert signal.set_wakeup_fd(-1) == w.fileno()
+        assert std_signal.set_wakeup_fd(hubs_fd, warn_on_full_buffer=False) == hubs_fd
+    finally:
+        signal.set_wakeup_fd(-1)
+        std_signal.signal(std_signal.SIGUSR1, saved)
+        r.close()
+        w.close()
+
+
+def _peek_wakeup_fd():
+    fd = std_signal.set_wakeup_fd(-1)
+    if fd != -1:
+        std_signal.set_wakeup_fd(fd, warn_on_full_buffer=False)
+    return fd
+
+
+def test_a_destroyed_hub_gives_the_wakeup_fd_back(hub):
+    before = _peek_wakeup_fd()
+    assert before != -1   # the test's hub (main thread) installed its pipe
+    other = Hub(hub.backend)
+    assert _peek_wakeup_fd() not in (-1, before)
+    other.destroy()
+    assert _peek_wakeup_fd() == before
+    other.destroy()       # idempotent
+    assert _peek_wakeup_fd() == before
