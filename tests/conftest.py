@@ -5,6 +5,7 @@ FASTHUB_SKIP_SERVICES=1 is the one opt-out of the strict run, for places that ca
 of scripts/services.sh (the wheel jobs): tests marked ``services`` are skipped, each naming what it needs,
 and the end of the summary says the run skipped them. Anywhere else a missing service fails its tests."""
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -97,6 +98,18 @@ def hub(request):
 def hub_errors(request, hub):
     """The list of exceptions the hub reported in this test; call take() to claim them."""
     return request.node._hub_errors
+
+
+@pytest.fixture
+def load_script():
+    """A function loading a script that is not in a package (a test runner such as
+    tests/stdlib/run.py) as a module: load_script(path, name) -> module."""
+    def load(path, name):
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    return load
 
 
 class _SlowHTTPHandler(BaseHTTPRequestHandler):

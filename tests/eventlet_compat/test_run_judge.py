@@ -2,7 +2,6 @@
 hanging test is recorded as a hang by its id (pytest-timeout) and shows in RESULTS.md, a module
 skipped as a whole keeps its module name as id, and a passing test passes."""
 
-import importlib.util
 import os
 import sys
 
@@ -30,15 +29,9 @@ pytest.skip("not here", allow_module_level=True)
 '''
 
 
-def _load():
-    spec = importlib.util.spec_from_file_location("eventlet_judge", RUN)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def test_a_hang_is_recorded_by_test_id_and_written_to_the_results(tmp_path, monkeypatch):
-    judge = _load()
+def test_a_hang_is_recorded_by_test_id_and_written_to_the_results(tmp_path, monkeypatch,
+                                                                 load_script):
+    judge = load_script(RUN, "eventlet_judge")
     base = tmp_path / "sdist"
     (base / "tests").mkdir(parents=True)
     (base / "tests" / "fake_test.py").write_text(FAKE)
