@@ -28,8 +28,11 @@ EXT_SOURCES := $(shell find src -name '*.pyx' -o -name '*.pxd' -o -name '*.h') s
 
 build: $(VENV)/.built
 
+# After `make debug` (marked by $(VENV)/.debug-built) everything is regenerated and recompiled once, so
+# `make build` / `make test` never run on the debug variant left in place.
 $(VENV)/.built: $(VENV)/.ready $(EXT_SOURCES)
-	$(PY) setup.py -q build_ext --inplace
+	$(if $(wildcard $(VENV)/.debug-built),CYTHON_FORCE_REGEN=1 $(PY) setup.py -q build_ext --inplace --force,$(PY) setup.py -q build_ext --inplace)
+	rm -f $(VENV)/.debug-built
 	$(PY) -m pip install -q --no-build-isolation -e .
 	touch $@
 
@@ -116,9 +119,13 @@ wheel: $(VENV)/.ready
 	FASTHUB_SKIP_SERVICES=1 .venv-wheel/bin/python -m pytest -q -p no:cacheprovider --rootdir=. \
 	    -c pyproject.toml tests   # as the wheel jobs: no databases there (the summary says what was skipped)
 
-# Debug build: Cython annotations, line tracing, -DFASTHUB_DEBUG.
+# Debug build: Cython annotations, line tracing, bounds checks, -O0 -g, -DFASTHUB_DEBUG. The C files are
+# regenerated (CYTHON_FORCE_REGEN: Cython's directives live in the generated C, which build_ext --force
+# alone would reuse), and the next `make build` or `make test` puts the normal build back.
 debug: $(VENV)/.ready
-	FASTHUB_DEBUG_BUILD=1 $(PY) setup.py -q build_ext --inplace --force
+	CYTHON_FORCE_REGEN=1 FASTHUB_DEBUG_BUILD=1 $(PY) setup.py -q build_ext --inplace --force
+	rm -f $(VENV)/.built
+	touch $(VENV)/.debug-built
 
 clean:
 	rm -rf build dist wheelhouse src/*.egg-info src/fasthub/core/*.c src/fasthub/core/*.so src/fasthub/core/*.html \

@@ -48,6 +48,13 @@ _NEEDS = {"fasthub": ("fasthub",), "gevent": ("gevent",), "eventlet": ("eventlet
 PREFIX = "@@BENCH "
 
 
+def send(msg):
+    """From a worker or server process to the driver: one JSON line behind PREFIX on stdout (so stray
+    prints by a library cannot be mistaken for it)."""
+    sys.stdout.write(PREFIX + json.dumps(msg) + "\n")
+    sys.stdout.flush()
+
+
 def excluded():
     """The implementations left out on purpose: $BENCH_EXCLUDE, e.g. "eventlet,gevent" (set by
     `make bench BENCH_EXCLUDE=...` through pytest's --bench-exclude). Anything else must run."""

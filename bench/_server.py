@@ -7,7 +7,6 @@ it accepts connections and then serves forever. Any exception (an ImportError to
 driver as an error, which fails that implementation's test: nothing turns into a quiet skip.
 """
 
-import json
 import os
 import sys
 import traceback
@@ -15,11 +14,6 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import _harness  # noqa: E402
-
-
-def send(msg):
-    sys.stdout.write(_harness.PREFIX + json.dumps(msg) + "\n")
-    sys.stdout.flush()
 
 
 def main():
@@ -30,16 +24,16 @@ def main():
 
     def ready(port, note=""):
         readied.append(port)
-        send({"port": port, "pid": os.getpid(), "note": note})
+        _harness.send({"port": port, "pid": os.getpid(), "note": note})
 
     try:
         _harness.raise_nofile(getattr(mod, "NOFILE", 4096))
         result = mod.server(impl, case, ready)
     except Exception:
-        send({"error": traceback.format_exc()})
+        _harness.send({"error": traceback.format_exc()})
         return
     if not readied:
-        send({"error": f"{mod.NAME} has no server for {impl}" if result is None else "server returned early"})
+        _harness.send({"error": f"{mod.NAME} has no server for {impl}" if result is None else "server returned early"})
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ the round did. Only this implementation's library is imported here.
 """
 
 import gc
-import json
 import os
 import sys
 import time
@@ -19,11 +18,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _harness  # noqa: E402
 
 
-def send(msg):
-    sys.stdout.write(_harness.PREFIX + json.dumps(msg) + "\n")
-    sys.stdout.flush()
-
-
 def main():
     path, impl, case, cpu = sys.argv[1:5]
     _harness.pin(int(cpu) if cpu else None)
@@ -31,12 +25,12 @@ def main():
     try:
         round_fn = mod.setup(impl, case)
     except Exception:  # an ImportError too: an implementation that does not import fails the run
-        send({"error": traceback.format_exc()})
+        _harness.send({"error": traceback.format_exc()})
         return
     if round_fn is None:
-        send({"error": f"{mod.NAME} has no {case} variant for {impl} (list it in CASE_IMPLS)"})
+        _harness.send({"error": f"{mod.NAME} has no {case} variant for {impl} (list it in CASE_IMPLS)"})
         return
-    send({"ready": True, "note": getattr(round_fn, "note", "")})
+    _harness.send({"ready": True, "note": getattr(round_fn, "note", "")})
     for line in sys.stdin:
         if line.strip() != "run":
             continue
@@ -48,14 +42,14 @@ def main():
             t1 = time.perf_counter()
             c1 = time.process_time()
         except Exception:
-            send({"error": traceback.format_exc()})
+            _harness.send({"error": traceback.format_exc()})
             return
         if isinstance(result, dict):
             result.setdefault("wall", t1 - t0)
             result.setdefault("cpu", c1 - c0)
-            send(result)
+            _harness.send(result)
         else:
-            send({"wall": t1 - t0, "cpu": c1 - c0, "ops": int(result)})
+            _harness.send({"wall": t1 - t0, "cpu": c1 - c0, "ops": int(result)})
 
 
 if __name__ == "__main__":

@@ -1,5 +1,8 @@
 """Every test runs on a fresh hub, once per readiness backend, and fails if the hub reported an
-exception the test did not claim with the ``hub_errors`` fixture.
+exception the test did not claim with the ``hub_errors`` fixture, or if it left anything behind in a
+hub (parked green threads, timers, fd waiters, busy workers, queued callbacks, the hub of a thread it
+did not join: see tests/leakcheck.py). ``@pytest.mark.leaks_allowed("why")`` exempts a test whose point
+is the leak; a test that failed is not checked for leaks (its failure is the news).
 
 FASTHUB_SKIP_SERVICES=1 is the one opt-out of the strict run, for places that cannot start the databases
 of scripts/services.sh (the wheel jobs): tests marked ``services`` are skipped, each naming what it needs,
@@ -18,12 +21,17 @@ import pytest
 
 from fasthub.core._hub import Hub, set_hub, _drop_hub
 
+from leakcheck import Snapshot
+
 BACKENDS = ["epoll", "poll"] if sys.platform.startswith("linux") else ["kqueue", "poll"]
 
 
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "one_backend: the test does not depend on the readiness backend; run it once")
+    config.addinivalue_line(
+        "markers", "leaks_allowed(reason): the test leaves things in a hub on purpose (the leak is its "
+                   "point); the after-test leak check (tests/leakcheck.py) skips it. Give the reason.")
     value = os.environ.get("FASTHUB_SKIP_SERVICES", "")
     if value not in ("", "0", "1"):
         raise pytest.UsageError(f"FASTHUB_SKIP_SERVICES={value!r}: set it to 1 to skip the tests that "
@@ -80,6 +88,26 @@ class HubErrors:
         return errors
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    # Remember whether the test itself failed: the leak check does not pile onto a failure.
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item._fasthub_call_failed = report.failed
+
+
+def _leaks_allowed(item):
+    marker = item.get_closest_marker("leaks_allowed")
+    if marker is None:
+        return False
+    reason = marker.args[0] if marker.args else marker.kwargs.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        pytest.fail("@pytest.mark.leaks_allowed needs a reason: @pytest.mark.leaks_allowed(\"why the "
+                    "leak is the point of this test\")", pytrace=False)
+    return True
+
+
 @pytest.fixture(params=BACKENDS, autouse=True)
 def hub(request):
     h = Hub(request.param)
@@ -87,11 +115,18 @@ def hub(request):
     errors = HubErrors()
     h.error_handler = errors
     request.node._hub_errors = errors
+    allowed = _leaks_allowed(request.node)
+    snapshot = Snapshot(h)
     yield h
+    leaks = None
+    if not allowed and not getattr(request.node, "_fasthub_call_failed", False):
+        leaks = snapshot.check()
     _drop_hub()
     h.destroy()
     if errors.errors:
         pytest.fail(f"the hub reported unexpected exceptions: {errors.errors!r}")
+    if leaks:
+        pytest.fail(leaks, pytrace=False)
 
 
 @pytest.fixture

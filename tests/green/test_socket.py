@@ -691,9 +691,10 @@ def test_makefile_reading(pair, mode, buffering):
             sleep(0.01)
         b.shutdown(std.SHUT_WR)
 
-    spawn(writer)
+    w = spawn(writer)
     if buffering == 0:
         assert f.read(5) in (b"first", b"f", b"fi", b"fir", b"firs")  # raw: one recv
+        w.wait()   # before the pair fixture closes b under it
         return f.close()
     lines = list(f)
     expected = [b"first line\n", b"second line\n", b"tail"]

@@ -70,15 +70,21 @@ def service(env_name, what):
 def run_python(code, *, env=None, timeout=60, args=(), cwd=None, backend=None):
     """Run ``code`` in a fresh interpreter (monkey_patch is process-wide); return its stdout.
 
+    When ``code`` runs to its end, the child checks that nothing is left in its hubs, as every test
+    is checked (tests/leakcheck.py), and exits with status 3 naming what is left if anything is.
+
     ``backend``: run the child's hub on that readiness backend ('epoll', 'poll' ...). Fails the test
     with the child's output if it exits non-zero or outlives ``timeout``.
     """
     code = textwrap.dedent(code)
+    # A child that runs to its end must leave nothing in its hubs either (tests/leakcheck.py).
+    code += "\n\nimport leakcheck\nleakcheck.check_process()\n"
     if backend is not None:
         env = dict(env or {}, FASTHUB_BACKEND=backend)   # read by fasthub.Hub()
     full_env = dict(os.environ)
     full_env["PYTHONPATH"] = os.pathsep.join(
         p for p in (os.path.join(ROOT, "src"), os.path.join(ROOT, "tests", "integrations"),
+                    os.path.join(ROOT, "tests"),
                     full_env.get("PYTHONPATH")) if p)
     full_env.update(env or {})
     try:

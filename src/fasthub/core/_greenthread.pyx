@@ -63,6 +63,7 @@ cdef class Worker(greenlet):
                 task = None
                 PyGreenlet_Switch(<greenlet>hub, NULL, NULL)
             if self.task is None:
+                hub.workers -= 1
                 return  # retired by _trim_idle_workers
 
 
@@ -136,6 +137,7 @@ cdef class GreenThread:
             w = Worker.__new__(Worker)
             greenlet.__init__(w, None, hub)
             w.hub = hub
+            hub.workers += 1   # for counters(): busy workers are the green threads running
         w.task = self
         self._worker = w
         self._state = RUNNING

@@ -89,6 +89,7 @@ cdef class Hub(greenlet):
     cdef public list idle_workers    # parked worker greenlets, reused by spawn (see _greenthread.pyx)
     cdef public Py_ssize_t max_idle_workers
     cdef public object worker_trim_timer  # pending trim of idle workers above max_idle_workers
+    cdef readonly Py_ssize_t workers  # worker greenlets alive, idle or busy (see _greenthread.pyx)
 
     cdef inline void _schedule(self, object fn, object args)
     cdef _FdSlot _slot(self, int fd)
