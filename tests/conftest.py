@@ -8,10 +8,14 @@ FASTHUB_SKIP_SERVICES=1 is the one opt-out of the strict run, for places that ca
 of scripts/services.sh (the wheel jobs): tests marked ``services`` are skipped, each naming what it needs,
 and the end of the summary says the run skipped them. Anywhere else a missing service fails its tests."""
 
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -129,6 +133,55 @@ def hub(request):
 def hub_errors(request, hub):
     """The list of exceptions the hub reported in this test; call take() to claim them."""
     return request.node._hub_errors
+
+
+@pytest.fixture
+def load_script():
+    """A function loading a script that is not in a package (a test runner such as
+    tests/stdlib/run.py) as a module: load_script(path, name) -> module."""
+    def load(path, name):
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    return load
+
+
+class _SlowHTTPHandler(BaseHTTPRequestHandler):
+    """GET answered after 0.3 s by a real OS-thread server (its sleep is not green), so clients
+    that wait concurrently finish in about 0.3 s and ones that wait in turn take n * 0.3 s.
+    /feed<x>: an RSS document titled 'feed <x>'; /missing: 404 at once; any other path: 'page
+    <path>'. Every answer sets a cookie (seen=yes)."""
+
+    def do_GET(self):
+        if self.path == "/missing":
+            self.send_error(404)
+            return
+        time.sleep(0.3)
+        if self.path.startswith("/feed"):
+            body = f"<rss><channel><title>feed {self.path[5:]}</title></channel></rss>".encode()
+        else:
+            body = f"page {self.path}".encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Set-Cookie", "seen=yes; Path=/")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def slow_http_site():
+    """The base URL (http://127.0.0.1:port) of a slow HTTP server (see _SlowHTTPHandler)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _SlowHTTPHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join(10)
 
 
 def _openssl(*args, cwd):

@@ -4,6 +4,8 @@ import contextvars
 import gc
 import random
 import socket
+import subprocess
+import sys
 import threading
 import time
 import weakref
@@ -357,6 +359,82 @@ def test_system_exit_in_a_green_thread_reaches_the_main_greenlet():
     spawn(exit_now)
     with pytest.raises(SystemExit):
         sleep(0.05)
+
+
+def test_keyboard_interrupt_reaches_main_before_it_resumes(hub):
+    # eventlet issue 407: the green thread raises KeyboardInterrupt while the main greenlet waits in
+    # sleep(0), whose wake-up is already queued; it must arrive in that sleep, not at a later wait.
+    q = fasthub.Queue()
+
+    def get():
+        q.get()
+        raise KeyboardInterrupt
+
+    g = spawn(get)
+    sleep(0)
+    with pytest.raises(KeyboardInterrupt):
+        q.put(None)
+        sleep(0)
+    assert g.dead
+    # The worker that delivered it is reused by the next green thread.
+    assert spawn(lambda: 5).wait() == 5
+
+
+def test_keyboard_interrupt_in_a_green_thread_ends_the_program():
+    # The main greenlet's last wait returns just as the green thread raises: the program must still
+    # stop with KeyboardInterrupt (exit status 1, traceback), not end normally.
+    code = (
+        "import fasthub\n"
+        "def boom():\n"
+        "    raise KeyboardInterrupt('from a green thread')\n"
+        "fasthub.spawn(boom)\n"
+        "fasthub.sleep(0)\n"
+        "print('main returned normally')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "main returned normally" not in proc.stdout
+    assert proc.returncode != 0
+    assert "KeyboardInterrupt: from a green thread" in proc.stderr
+
+
+def test_throw_from_the_hub_raises_at_the_wait_point(hub):
+    caught = []
+
+    def waiter():
+        try:
+            sleep(10)
+        except ValueError as e:
+            caught.append(e)
+            return "handled"
+
+    g = spawn(waiter)
+    sleep(0)
+    hub.call_soon(g.throw, ValueError, ValueError("boom"))
+    assert g.wait() == "handled"
+    assert str(caught[0]) == "boom"
+
+
+def test_throw_forms_and_before_start(hub_errors):
+    g = spawn(sleep, 10)
+    sleep(0)
+    g.throw()  # no argument: GreenletExit, which ends it quietly
+    g.join(1)
+    assert g.dead and isinstance(g.exception, GreenletExit)
+
+    g = spawn(sleep, 10)
+    g.throw(RuntimeError("early"))  # not started: never runs
+    assert g.dead and isinstance(g.exception, RuntimeError)
+
+    g = spawn(sleep, 10)
+    sleep(0)
+    g.throw(KeyError, "k")  # (class, value) from a green thread: raised at the next hub turn
+    assert not g.dead
+    with pytest.raises(KeyError):
+        g.wait()
+    assert [type(e) for _, e in hub_errors.take()] == [RuntimeError, KeyError]
+    spawn(lambda: None).wait()
+    g.throw(ValueError)  # dead: nothing happens
+    assert isinstance(g.exception, KeyError)
 
 
 def test_idle_workers_are_kept_after_a_burst_then_trimmed(hub, monkeypatch):

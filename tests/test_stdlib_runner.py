@@ -2,7 +2,6 @@
 recorded by its id and the module goes on after it, a failing subTest makes one failed test, and a
 test that fails only once is reported flaky rather than failed."""
 
-import importlib.util
 import os
 import textwrap
 
@@ -42,19 +41,12 @@ class T(unittest.TestCase):
 '''
 
 
-def _load_runner():
-    spec = importlib.util.spec_from_file_location("fasthub_stdlib_run", RUN)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_hang_subtest_and_flaky_are_recorded_by_test_id(tmp_path, monkeypatch):
+def test_hang_subtest_and_flaky_are_recorded_by_test_id(tmp_path, monkeypatch, load_script):
     path = tmp_path / "runner_selftest.py"
     path.write_text(textwrap.dedent(MODULE))
     monkeypatch.setenv("FASTHUB_STDLIB_TEST_TIMEOUT", "2")
     monkeypatch.setenv("RUNNER_TEST_MARKER", str(tmp_path / "marker"))
-    run = _load_runner()
+    run = load_script(RUN, "fasthub_stdlib_run")
     results, seconds, _log = run.run_module(str(path))
     outcome = {test_id.rpartition(".")[2]: rec for test_id, rec in results.items()}
     assert outcome["test_a_passes"]["outcome"] == "pass"

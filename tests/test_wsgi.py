@@ -365,6 +365,76 @@ def test_expect_100_continue():
     srv2.stop()
 
 
+def _read_head(f):
+    """One response head (status line and headers) from the binary file ``f``, as a list of lines."""
+    lines = []
+    while True:
+        line = f.readline()
+        assert line, "connection closed before the end of a response head"
+        if line == b"\r\n":
+            return lines
+        lines.append(line.rstrip(b"\r\n"))
+
+
+def test_100_continue_is_sent_even_when_the_body_came_with_the_headers():
+    # The body is already buffered when the app reads it: the client still gets its 100 Continue
+    # (eventlet's clients wait for it), then the answer, and the connection stays usable.
+    srv = serve(echo_body)
+    s = connect(srv.address)
+    s.settimeout(10)
+    f = s.makefile("rb")
+    for _ in range(2):
+        s.sendall(b"PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 7\r\nExpect: 100-continue\r\n\r\n"
+                  b"testing")
+        assert _read_head(f) == [b"HTTP/1.1 100 Continue"]
+        head = _read_head(f)
+        assert head[0] == b"HTTP/1.1 200 OK" and b"Connection: close" not in head
+        assert f.read(7) == b"testing"
+    s.close()
+    srv.stop()
+
+
+def test_100_continue_headers_and_a_second_100_on_request():
+    def app(env, start_response):
+        body = env["wsgi.input"]
+        body.set_hundred_continue_response_headers([("x-first", "1"), ("X-Other", "o")])
+        text = body.read(5)
+        body.set_hundred_continue_response_headers([("x-second", "2")])
+        body.send_hundred_continue_response()
+        text += body.read(6)
+        with pytest.raises(ValueError):
+            body.set_hundred_continue_response_headers([("X-Bad", "a\r\nInjected: 1")])
+        start_response("200 OK", [("Content-Length", str(len(text)))])
+        return [text]
+
+    srv = serve(app)
+    s = connect(srv.address)
+    s.settimeout(10)
+    f = s.makefile("rb")
+    s.sendall(b"PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\nExpect: 100-continue\r\n\r\n")
+    assert _read_head(f) == [b"HTTP/1.1 100 Continue", b"X-First: 1", b"X-Other: o"]
+    s.sendall(b"first")
+    assert _read_head(f) == [b"HTTP/1.1 100 Continue", b"X-Second: 2"]
+    s.sendall(b" later")
+    assert _read_head(f)[0] == b"HTTP/1.1 200 OK"
+    assert f.read(11) == b"first later"
+    s.close()
+    srv.stop()
+
+
+def test_connection_keep_alive_is_echoed_with_the_idle_timeout():
+    srv = serve(hello, keepalive=2.5)
+    (r1, r2), s = exchange(srv, b"GET /a HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\n\r\n"
+                                b"GET /b HTTP/1.1\r\nHost: a\r\n\r\n", 2)
+    assert r1.getheader("Connection") == "keep-alive" and r1.getheader("Keep-Alive") == "timeout=2"
+    assert r2.getheader("Connection") is None   # a client that did not say it is not told
+    s.close()
+    (r,), s = exchange(srv, b"GET /c HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+    assert r.getheader("Connection") == "keep-alive" and r.getheader("Keep-Alive") == "timeout=2"
+    s.close()
+    srv.stop()
+
+
 def test_unread_small_body_is_drained_for_keepalive():
     srv = serve(hello)
     (r1, r2), s = exchange(srv, b"POST /1 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nxxxxx"
@@ -561,6 +631,34 @@ def test_eventlet_style_server_function_and_get_socket():
     lsock.close()
 
 
+@pytest.mark.parametrize("how", ["close", "shutdown"])
+def test_closing_the_listener_under_server_drops_idle_and_finishes_busy(how):
+    # eventlet's way to stop wsgi.server(): shut down/close the listening socket. server() returns,
+    # an idle keep-alive connection is closed at once, a request in flight still gets its answer.
+    lsock = fasthub.listen(("127.0.0.1", 0))
+    addr = lsock.getsockname()
+    gt = fasthub.spawn(wsgi.server, lsock, echo_body, log=io.StringIO())
+    fasthub.sleep(0.01)
+    idle = connect(addr)
+    idle.settimeout(5)
+    idle.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert responses(idle)().status == 200
+    busy = connect(addr)
+    busy.settimeout(5)
+    busy.sendall(b"PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\n")  # body pending
+    fasthub.sleep(0.05)
+    if how == "shutdown":
+        lsock.shutdown(stdsocket.SHUT_RDWR)
+    lsock.close()
+    gt.wait()                                   # server() returned
+    assert read_until_close(idle) == b""       # the idle connection was closed
+    busy.sendall(b"body")
+    r = responses(busy)()
+    assert r.body == b"body" and r.getheader("Connection") == "close"
+    idle.close()
+    busy.close()
+
+
 def test_get_socket_has_blocking_semantics():
     # Regression: the socket came out at timeout 0.0, so simple-websocket's recv() raised
     # BlockingIOError instead of waiting for the client (eventlet's get_socket() waits).
@@ -680,6 +778,20 @@ def test_http11_request_without_host_or_with_two_is_400():
     assert r.status == 200 and r.body == b"hello /old"
     s.close()
     assert_serving(srv)
+    srv.stop()
+
+
+def test_require_host_false_serves_http11_without_host_but_refuses_two():
+    # eventlet's server answers Host-less HTTP/1.1 requests; the eventlet alias asks for that.
+    srv = serve(hello, require_host=False)
+    (r1, r2), s = exchange(srv, b"GET /nohost HTTP/1.1\r\n\r\nGET /again HTTP/1.1\r\n\r\n", 2)
+    assert (r1.status, r1.body, r2.body) == (200, b"hello /nohost", b"hello /again")
+    s.close()
+    s = connect(srv.address)
+    s.settimeout(10)
+    s.sendall(b"GET /twohosts HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
+    assert status_of(read_until_close(s)) == 400
+    s.close()
     srv.stop()
 
 
@@ -844,6 +956,32 @@ def test_silent_and_idle_clients_are_disconnected():
         s.close()
     assert time.monotonic() - t0 < 3
     assert_serving(srv)
+    srv.stop()
+
+
+def test_a_request_after_the_keepalive_timeout_finds_the_connection_closed():
+    # The sweep of idle connections runs once a second here (keepalive 4 s); a request sent on a
+    # connection idle for longer than the timeout, before the sweep came by, is not served.
+    calls = []
+
+    def app(env, start_response):
+        calls.append(env["PATH_INFO"])
+        return hello(env, start_response)
+    srv = serve(app, keepalive=4)
+    first = connect(srv.address)                  # parks at t0: the sweeps run at t0 + 1, 2, 3...
+    first.sendall(b"GET /a HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert responses(first)().status == 200
+    fasthub.sleep(0.5)
+    late = connect(srv.address)                   # parks at t0 + 0.5: idle 4 s at t0 + 4.5
+    late.settimeout(5)
+    late.sendall(b"GET /b HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert responses(late)().status == 200
+    fasthub.sleep(4.2)                            # t0 + 4.7: expired, the next sweep at t0 + 5
+    late.sendall(b"GET /too-late HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert read_until_close(late) == b""
+    assert calls == ["/a", "/b"]
+    first.close()
+    late.close()
     srv.stop()
 
 

@@ -5,21 +5,27 @@
 1. Downloads eventlet's sdist (EVENTLET_VERSION) from PyPI with pip, once, into a cache directory
    (FASTHUB_EVENTLET_CACHE, default ~/.cache/fasthub), and takes its tests/ directory. Nothing of
    eventlet is kept in this tree.
-2. Reference: runs those tests on the real eventlet in a separate venv (.venv-eventlet-ref-X.Y,
-   same Python as this one), once per Python and eventlet version (cached; --fresh-reference
-   reruns it).
+2. Reference: the outcome of each of those tests on the real eventlet, from
+   reference-X.Y.json beside this file (committed). With EVENTLET_REF=1 (or --fresh-reference)
+   the tests are run on the real eventlet in a separate venv (.venv-eventlet-ref-X.Y, same Python
+   as this one, made on first use) and, on a full run, that file is rewritten.
 3. Alias: runs the same tests with this interpreter, where fasthub is installed, and a
    sitecustomize that calls fasthub.compat.eventlet.install() first in the test process and in
    every subprocess the tests start; eventlet itself is never imported.
 4. Compares test by test. Exit status 1 if fewer than 90% of the tests that pass on eventlet pass
-   on the alias, if one of them fails without being listed in expected_failures.py, or if a listed
-   one now passes (the list only shrinks) or no longer exists. Every test has a per-test timeout
-   (pytest-timeout, TEST_TIMEOUT s): a hang is a failure with its test id.
+   on the alias, if one of them fails without being listed in expected_failures.py, if a listed
+   one now passes (the list only shrinks) or no longer exists, or if any test hung. Every test
+   has a per-test timeout (pytest-timeout, TEST_TIMEOUT s) and every module a time budget
+   (MODULE_TIMEOUT s): a hang is a failure recorded by its test id (or module).
+5. A full run writes RESULTS.md beside this file: the totals, then per eventlet test module the
+   alias's and the real eventlet's counts, the expected failures with their reasons, the hangs.
 """
 
 import argparse
 import json
 import os
+import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -43,6 +49,10 @@ CACHE = os.environ.get("FASTHUB_EVENTLET_CACHE") or os.path.join(
     os.path.expanduser("~"), ".cache", "fasthub")
 PASSED = "passed"
 MESSAGES = {}   # test id -> first words of its failure message (alias run)
+HUNG_MODULES = []   # modules whose time budget ran out (alias run)
+REFERENCE_FILE = os.path.join(HERE, f"reference-{VERSION}.json")
+RESULTS_FILE = os.path.join(HERE, "RESULTS.md")
+_TIMEOUT_MESSAGE = re.compile(r"Timeout \(?>[0-9.]+s")   # pytest-timeout's failure message
 
 
 def log(msg):
@@ -115,6 +125,7 @@ def run_pytest(python, base, workdir, env, files, keyword):
                                   timeout=MODULE_TIMEOUT)
             output.append(proc.stdout)
         except subprocess.TimeoutExpired as e:
+            HUNG_MODULES.append(os.path.basename(path).split(".py")[0])
             output.append(f"{path}: module time budget of {MODULE_TIMEOUT}s exhausted\n"
                           f"{e.stdout or ''}")
         outcomes.update(parse_junit(xml))
@@ -126,14 +137,15 @@ def parse_junit(path):
     if not os.path.exists(path):
         return outcomes
     for case in ET.parse(path).iter("testcase"):
-        test_id = f"{case.get('classname')}.{case.get('name')}"
+        # (a module skipped as a whole has no classname: its id is the module's)
+        test_id = ".".join(part for part in (case.get("classname"), case.get("name")) if part)
         if test_id.startswith("tests."):
             test_id = test_id[len("tests."):]
         kinds = {child.tag for child in case}
         if "failure" in kinds or "error" in kinds:
             message = next((c.get("message") or "" for c in case if c.tag in ("failure", "error")), "")
             MESSAGES[test_id] = " ".join(message.split())[:160]
-            outcomes[test_id] = "timeout" if "Timeout" in message and "pytest-timeout" in message \
+            outcomes[test_id] = "timeout" if _TIMEOUT_MESSAGE.search(message) \
                 else ("error" if "error" in kinds else "failed")
         elif "skipped" in kinds:
             outcomes[test_id] = "skipped"
@@ -169,21 +181,33 @@ def _alias_site(work):
 
 
 def reference(base, fresh, selection):
-    path = os.path.join(CACHE, f"eventlet-{EVENTLET_VERSION}-reference-{VERSION}.json")
-    if not fresh and os.path.exists(path):
-        with open(path) as f:
-            return json.load(f)
+    """{test id: outcome} on the real eventlet: from REFERENCE_FILE, or run now when ``fresh``
+    (a full fresh run rewrites REFERENCE_FILE); also returns the date of that run."""
     full = selection is None
+    if not fresh:
+        if not os.path.exists(REFERENCE_FILE):
+            raise SystemExit(f"no reference results for CPython {VERSION} ({REFERENCE_FILE}): run "
+                             f"once with EVENTLET_REF=1 (it runs eventlet's tests on the real eventlet)")
+        with open(REFERENCE_FILE) as f:
+            data = json.load(f)
+        if data["eventlet"] != EVENTLET_VERSION:
+            raise SystemExit(f"{REFERENCE_FILE} is for eventlet {data['eventlet']}, not "
+                             f"{EVENTLET_VERSION}: rerun with EVENTLET_REF=1")
+        return data["outcomes"], data["date"]
     selection = selection or (test_files(base, []), None)
     python = reference_python()
     with tempfile.TemporaryDirectory(prefix="fasthub-eventlet-ref-") as work:
         t0 = time.monotonic()
         outcomes, _ = run_pytest(python, base, work, {}, *selection)
         log(f"reference run (real eventlet): {time.monotonic() - t0:.0f}s")
+    HUNG_MODULES.clear()   # the reference's own budget overruns are not the alias's hangs
+    date = time.strftime("%Y-%m-%d")
     if full:
-        with open(path, "w") as f:
-            json.dump(outcomes, f, indent=0, sort_keys=True)
-    return outcomes
+        with open(REFERENCE_FILE, "w") as f:
+            json.dump({"eventlet": EVENTLET_VERSION, "python": VERSION, "date": date,
+                       "outcomes": outcomes}, f, indent=0, sort_keys=True)
+            f.write("\n")
+    return outcomes, date
 
 
 def alias(base, selection, verbose):
@@ -206,6 +230,68 @@ def alias(base, selection, verbose):
     return outcomes, output, elapsed
 
 
+def _module(test_id):
+    return test_id.partition(".")[0]
+
+
+def write_results(ref, ref_date, got, listed, unexpected, hangs, passing_both, passing_ref):
+    """RESULTS.md: totals, then per eventlet test module the alias's and eventlet's counts, the
+    expected failures with their reasons, and the hangs (generated; committed)."""
+    ratio = len(passing_both) / len(passing_ref) if passing_ref else 0.0
+    modules = sorted({_module(k) for k in ref} | {_module(k) for k in got})
+    lines = [
+        "# eventlet's own tests on fasthub's eventlet alias",
+        "",
+        "Generated by `tests/eventlet_compat/run.py` (`make test-eventlet`); do not edit by hand.",
+        "",
+        f"**{len(passing_both)} of the {len(passing_ref)} tests that pass on the real eventlet pass "
+        f"on fasthub's alias ({ratio:.1%})**; the bar is {THRESHOLD:.0%}.",
+        "",
+        f"- CPython {platform.python_version()}, eventlet {EVENTLET_VERSION} (tests from its sdist)",
+        f"- alias run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; reference run on the "
+        f"real eventlet: {ref_date} (`EVENTLET_REF=1 make test-eventlet` reruns it)",
+        f"- expected failures: {len(listed)} (tests/eventlet_compat/expected_failures.py); "
+        f"unexpected failures: {len(unexpected)}; hung: {len(hangs) + len(HUNG_MODULES)}",
+        "",
+        "Alias columns count all of a module's tests; \"expected\" are the listed ones among its "
+        "failures, \"unexpected\" the failures of tests that pass on eventlet and are not listed.",
+        "",
+        "| module | alias passed | alias failed | expected | unexpected | hung | skipped "
+        "| eventlet passed | eventlet failed | eventlet skipped |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for m in modules:
+        mine = {k: v for k, v in got.items() if _module(k) == m}
+        theirs = [v for k, v in ref.items() if _module(k) == m]
+        failed = [k for k, v in mine.items() if v not in (PASSED, "skipped")]
+        lines.append(
+            f"| {m} | {sum(v == PASSED for v in mine.values())} | {len(failed)} "
+            f"| {sum(k in listed for k in failed)} | {sum(_module(k) == m for k in unexpected)} "
+            f"| {sum(_module(k) == m for k in hangs) + (m in HUNG_MODULES)} "
+            f"| {sum(v == 'skipped' for v in mine.values())} "
+            f"| {theirs.count(PASSED)} | {sum(v not in (PASSED, 'skipped') for v in theirs)} "
+            f"| {theirs.count('skipped')} |")
+    lines += ["", "## Hung", ""]
+    lines += [f"- `{k}` (over {TEST_TIMEOUT}s)" for k in sorted(hangs)]
+    lines += [f"- module `{m}` (over its {MODULE_TIMEOUT}s budget)" for m in HUNG_MODULES]
+    if not hangs and not HUNG_MODULES:
+        lines.append("None.")
+    lines += ["", "## Unexpected failures", ""]
+    lines += [f"- `{k}`: {got.get(k, 'missing')} {MESSAGES.get(k, '')}".rstrip() for k in unexpected]
+    if not unexpected:
+        lines.append("None.")
+    lines += ["", "## Expected failures (with the reason each one differs)", ""]
+    for m in modules:
+        mine = sorted(k for k in listed if _module(k) == m)
+        if mine:
+            lines += [f"### {m}", ""]
+            lines += [f"- `{k}`: {listed[k]}" for k in mine]
+            lines.append("")
+    with open(RESULTS_FILE, "w") as f:
+        f.write("\n".join(lines).rstrip("\n") + "\n")
+    log(f"wrote {os.path.relpath(RESULTS_FILE, ROOT)}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--fresh-reference", action="store_true")
@@ -216,13 +302,15 @@ def main(argv=None):
     base = sdist_tests()
     partial = bool(args.file or args.keyword)
     selection = (test_files(base, args.file), args.keyword)
-    ref = reference(base, args.fresh_reference, selection if partial else None)
+    fresh = args.fresh_reference or os.environ.get("EVENTLET_REF") == "1"
+    ref, ref_date = reference(base, fresh, selection if partial else None)
     got, output, elapsed = alias(base, selection, args.verbose)
     selection = partial
     if selection:  # a partial run compares only what it ran
         ref = {k: v for k, v in ref.items() if k in got}
     listed = expected_failures.FAILURES
     passing_ref = sorted(k for k, v in ref.items() if v == PASSED)
+    hangs = sorted(k for k, v in got.items() if v == "timeout")   # a hang counts even if a rerun passes
     retry = [k for k in passing_ref if got.get(k) not in (PASSED, None) and k not in listed]
     if retry:  # a loaded machine makes some timing-bound tests flaky: give each one more run
         again = rerun(base, retry)
@@ -234,7 +322,6 @@ def main(argv=None):
     unexpected = [k for k in passing_ref if got.get(k) != PASSED and k not in listed]
     fixed = [k for k in listed if got.get(k) == PASSED and (not selection or k in got)]
     stale = [k for k in listed if k not in ref and not selection]
-    hangs = [k for k, v in got.items() if v == "timeout"]
     ratio = len(passing_both) / len(passing_ref) if passing_ref else 0.0
     for k in unexpected:
         print(f"UNEXPECTED {got.get(k, 'missing')}: {k}")
@@ -244,10 +331,15 @@ def main(argv=None):
         print(f"NOT A TEST THAT PASSES ON EVENTLET (remove it from expected_failures.py): {k}")
     for k in hangs:
         print(f"TIMEOUT ({TEST_TIMEOUT}s): {k}")
+    for m in HUNG_MODULES:
+        print(f"TIMEOUT (module budget {MODULE_TIMEOUT}s): {m}")
     log(f"CPython {VERSION}, eventlet {EVENTLET_VERSION}: {len(passing_both)} of "
         f"{len(passing_ref)} tests that pass on eventlet pass on fasthub ({ratio:.1%}); "
         f"{len(listed)} listed as expected failures; alias run {elapsed:.0f}s")
-    ok = ratio >= THRESHOLD and not unexpected and not fixed and not stale
+    if not selection:
+        write_results(ref, ref_date, got, listed, unexpected, hangs, passing_both, passing_ref)
+    ok = (ratio >= THRESHOLD and not unexpected and not fixed and not stale and not hangs
+          and not HUNG_MODULES)
     print(f"{len(passing_both)} passed, {len(passing_ref) - len(passing_both)} failed")
     return 0 if ok else 1
 

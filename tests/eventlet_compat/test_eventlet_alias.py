@@ -10,7 +10,8 @@ import pytest
 
 import fasthub
 from fasthub.compat import eventlet as alias
-from fasthub.compat.eventlet import backdoor, event, queue, semaphore, wsgi
+from fasthub.compat.eventlet import backdoor, event, queue, semaphore, websocket, wsgi
+from fasthub.green import socket as green_socket
 
 pytestmark = pytest.mark.one_backend
 
@@ -73,6 +74,41 @@ def test_queue_zero_is_a_channel():
         q.put("nobody comes", timeout=0.05)
     assert q.putting() == 0 and q.unfinished_tasks == 1   # only the put that was taken counts
     assert queue.Queue().maxsize == 0 and not queue.Queue().full()   # None: unbounded
+
+
+def test_channel_put_nowait_skips_getters_that_die_before_the_hand_off(hub, hub_errors):
+    # eventlet's pools_test.test_put_with_timed_out_getters: the waiting getters are about to be
+    # thrown out of get() by callbacks already due; put(block=False) must not hand its item to one
+    # of them (it would be lost): with no getter left it raises Full and keeps the item.
+    q = queue.Queue(0)
+    getters = [fasthub.spawn(q.get) for _ in range(3)]
+    fasthub.sleep(0)
+    for g in getters:
+        hub.call_soon(g.throw, RuntimeError("timed out"))
+    with pytest.raises(queue.Full):
+        q.put_nowait("kept")
+    assert all(g.dead and isinstance(g.exception, RuntimeError) for g in getters)
+    assert len(hub_errors.take()) == 3
+    # A live getter still gets the item at once.
+    live = fasthub.spawn(q.get)
+    fasthub.sleep(0)
+    q.put_nowait("taken")
+    assert live.wait() == "taken"
+
+
+def test_rfc6455_websocket_extensions_can_be_set_in_eventlets_form():
+    a, b = green_socket.socketpair()
+    try:
+        ws = websocket.RFC6455WebSocket(a, {}, client=True)
+        assert ws.extensions == []
+        ws.extensions = {"permessage-deflate": {"client_no_context_takeover": False,
+                                                "server_no_context_takeover": False}}
+        assert ws.extensions and "permessage-deflate" in ws.extensions[0]
+        ws.extensions = {}
+        assert ws.extensions == []
+    finally:
+        a.close()
+        b.close()
 
 
 def test_event_follows_eventlet():

@@ -6,9 +6,7 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -68,33 +66,6 @@ def app():
         a.stop()
 
 
-class _Slow(BaseHTTPRequestHandler):
-    def do_GET(self):
-        time.sleep(0.3)
-        if self.path.startswith("/feed"):
-            body = (f"<rss><channel><title>feed {self.path[5:]}</title></channel></rss>").encode()
-        else:
-            body = f"page {self.path}".encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def slow_site():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Slow)
-    t = threading.Thread(target=server.serve_forever, daemon=True)
-    t.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    t.join(10)
-
-
 def _client(port):
     s = socket.create_connection(("127.0.0.1", port), timeout=10)
     return s, s.makefile("rw")
@@ -129,8 +100,8 @@ def test_chat_server(app):
         s.close()
 
 
-def test_web_crawler_fetches_concurrently(app, slow_site):
-    urls = [f"{slow_site}/p{i}" for i in range(10)]
+def test_web_crawler_fetches_concurrently(app, slow_http_site):
+    urls = [f"{slow_http_site}/p{i}" for i in range(10)]
     out = app("web_crawler.py", *urls).finish().splitlines()
     assert [line.split()[0] for line in out[:-1]] == urls
     assert all(line.split()[2] == "page" for line in out[:-1])
@@ -178,9 +149,9 @@ def test_websocket_chat(app):
     two.close()
 
 
-def test_feed_scraper(app, slow_site):
+def test_feed_scraper(app, slow_http_site):
     a = app("feed_scraper.py").wait_listening()
-    feeds = " ".join(f"{slow_site}/feed{i}" for i in range(8))
+    feeds = " ".join(f"{slow_http_site}/feed{i}" for i in range(8))
     conn = http.client.HTTPConnection("127.0.0.1", a.port, timeout=20)
     start = time.monotonic()
     conn.request("POST", "/", body=feeds.encode())

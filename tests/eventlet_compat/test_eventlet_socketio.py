@@ -27,7 +27,10 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def test_flask_socketio_eventlet_mode_broadcast():
+def _chat(mode_args, transports):
+    """Run apps/socketio_chat.py under the alias; connect one python-socketio client per entry of
+    ``transports``; the first one's 'chat' event must reach every client. Returns the mode the app
+    printed and the transports the clients ended up on."""
     _need("flask_socketio", "Flask-SocketIO")
     sio_mod = _need("socketio", "python-socketio")
     _need("websocket", "websocket-client")
@@ -35,14 +38,15 @@ def test_flask_socketio_eventlet_mode_broadcast():
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
     proc = subprocess.Popen([sys.executable, "-m", "fasthub", "--eventlet",
-                             os.path.join(APPS, "socketio_chat.py"), str(port)],
+                             os.path.join(APPS, "socketio_chat.py"), str(port), *mode_args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     clients = []
     try:
-        assert proc.stdout.readline().split() == ["mode", "eventlet"]
-        received = {0: [], 1: []}
+        line = proc.stdout.readline().split()
+        assert line[:1] == ["mode"], proc.communicate(timeout=10)[1][-2000:]
+        received = {i: [] for i in range(len(transports))}
         got_all = threading.Event()
-        for i in range(2):
+        for i, transport in enumerate(transports):
             client = sio_mod.Client(reconnection=False)
 
             def on_chat(data, i=i):
@@ -53,7 +57,7 @@ def test_flask_socketio_eventlet_mode_broadcast():
             client.on("chat", on_chat)
             for _ in range(50):   # the server may still be binding its port
                 try:
-                    client.connect(f"http://127.0.0.1:{port}", transports=["websocket"],
+                    client.connect(f"http://127.0.0.1:{port}", transports=[transport],
                                    wait_timeout=10)
                     break
                 except sio_mod.exceptions.ConnectionError:
@@ -61,13 +65,25 @@ def test_flask_socketio_eventlet_mode_broadcast():
                         break
                     threading.Event().wait(0.1)
             assert client.connected, proc.stderr.read() if proc.poll() is not None else ""
-            assert client.transport() == "websocket"
             clients.append(client)
         clients[0].emit("chat", {"name": "ann", "text": "hello"})
         assert got_all.wait(10), received
-        assert received[0] == received[1] == [{"from": "ann", "text": "hello"}]
+        assert all(r == [{"from": "ann", "text": "hello"}] for r in received.values()), received
+        return line[1], [c.transport() for c in clients]
     finally:
         for c in clients:
             c.disconnect()
         proc.kill()
         proc.communicate(timeout=10)
+
+
+def test_flask_socketio_eventlet_mode_broadcast():
+    mode, used = _chat([], ["websocket", "websocket"])
+    assert mode == "eventlet" and used == ["websocket", "websocket"]
+
+
+def test_flask_socketio_async_mode_unset_picks_eventlet_and_serves_both_transports():
+    # async_mode left unset: engineio finds eventlet importable (the alias) and picks it; a
+    # WebSocket client and a long-polling client both get the broadcast.
+    mode, used = _chat(["auto"], ["websocket", "polling"])
+    assert mode == "eventlet" and used == ["websocket", "polling"]

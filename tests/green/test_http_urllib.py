@@ -5,12 +5,10 @@ import http.client
 import http.cookiejar
 import socketserver
 import sys
-import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -20,36 +18,6 @@ from fasthub import patcher
 pytestmark = pytest.mark.one_backend
 
 
-class _Slow(BaseHTTPRequestHandler):
-    """Answers GET /<n> with the path after 0.3 s; /missing is a 404; sets a cookie."""
-
-    def do_GET(self):
-        if self.path == "/missing":
-            self.send_error(404)
-            return
-        time.sleep(0.3)  # a real OS-thread server: this sleep is not green
-        body = self.path.encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Set-Cookie", "seen=yes; Path=/")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def slow_server():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Slow)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join(10)
-
-
 def _concurrently(fetch, n=10):
     start = time.monotonic()
     gts = [fasthub.spawn(fetch, i) for i in range(n)]
@@ -57,19 +25,19 @@ def _concurrently(fetch, n=10):
     return results, time.monotonic() - start
 
 
-def test_green_urllib_request_is_concurrent(slow_server):
+def test_green_urllib_request_is_concurrent(slow_http_site):
     from fasthub.green.urllib import request
 
     def fetch(i):
-        with request.urlopen(f"{slow_server}/{i}", timeout=10) as r:
+        with request.urlopen(f"{slow_http_site}/{i}", timeout=10) as r:
             return r.read()
 
     bodies, elapsed = _concurrently(fetch)
-    assert bodies == [f"/{i}".encode() for i in range(10)]
+    assert bodies == [f"page /{i}".encode() for i in range(10)]
     assert elapsed < 2.0, f"10 requests of 0.3 s took {elapsed:.2f}s in a row: not green"
 
 
-def test_import_patched_urllib_request_uses_green_http_client(slow_server):
+def test_import_patched_urllib_request_uses_green_http_client(slow_http_site):
     green = fasthub.import_patched("urllib.request")
     assert green is not urllib.request
     from fasthub.green.http import client as green_client
@@ -78,18 +46,18 @@ def test_import_patched_urllib_request_uses_green_http_client(slow_server):
     assert urllib.request.http.client is http.client  # the stdlib module is untouched
 
     def fetch(i):
-        with green.urlopen(f"{slow_server}/{i}", timeout=10) as r:
+        with green.urlopen(f"{slow_http_site}/{i}", timeout=10) as r:
             return r.read()
 
     bodies, elapsed = _concurrently(fetch)
-    assert bodies == [f"/{i}".encode() for i in range(10)]
+    assert bodies == [f"page /{i}".encode() for i in range(10)]
     assert elapsed < 2.0, f"import_patched('urllib.request'): 10 requests took {elapsed:.2f}s"
 
 
-def test_green_http_client_is_concurrent_and_raises_stdlib_errors(slow_server):
+def test_green_http_client_is_concurrent_and_raises_stdlib_errors(slow_http_site):
     from fasthub.green.http import client
 
-    port = int(slow_server.rsplit(":", 1)[1])
+    port = int(slow_http_site.rsplit(":", 1)[1])
 
     def fetch(i):
         conn = client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -99,7 +67,7 @@ def test_green_http_client_is_concurrent_and_raises_stdlib_errors(slow_server):
         return body
 
     bodies, elapsed = _concurrently(fetch)
-    assert bodies == [f"/{i}".encode() for i in range(10)]
+    assert bodies == [f"page /{i}".encode() for i in range(10)]
     assert elapsed < 2.0
     assert client.HTTPException is http.client.HTTPException
     assert client.RemoteDisconnected is http.client.RemoteDisconnected
@@ -107,25 +75,25 @@ def test_green_http_client_is_concurrent_and_raises_stdlib_errors(slow_server):
     assert client.socket.socket.__module__ == "fasthub.green.socket"
 
 
-def test_urllib_errors_are_the_stdlib_ones(slow_server):
+def test_urllib_errors_are_the_stdlib_ones(slow_http_site):
     from fasthub.green.urllib import error, parse, request, response
 
     assert error is urllib.error and parse is urllib.parse
     assert response is sys.modules["urllib.response"]
     with pytest.raises(urllib.error.HTTPError) as info:
-        request.urlopen(f"{slow_server}/missing", timeout=10)
+        request.urlopen(f"{slow_http_site}/missing", timeout=10)
     assert info.value.code == 404
     info.value.close()
 
 
-def test_green_cookiejar_with_green_opener(slow_server):
+def test_green_cookiejar_with_green_opener(slow_http_site):
     from fasthub.green.http import cookiejar
     from fasthub.green.urllib import request
 
     jar = cookiejar.CookieJar()
     opener = request.build_opener(request.HTTPCookieProcessor(jar))
-    with opener.open(f"{slow_server}/1", timeout=10) as r:
-        assert r.read() == b"/1"
+    with opener.open(f"{slow_http_site}/1", timeout=10) as r:
+        assert r.read() == b"page /1"
     assert [c.name for c in jar] == ["seen"]
     assert cookiejar.urllib.request is request
     assert cookiejar.LoadError is http.cookiejar.LoadError

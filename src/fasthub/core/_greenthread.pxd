@@ -26,7 +26,7 @@ cdef class GreenThread:
     cdef public object name
 
     cdef int _execute(self) except -1
-    cdef int _finish(self, object value, object exception) except -1
+    cdef int _finish(self, object value, object exception, bint in_worker) except -1
     cdef int _start_in_worker(self) except -1
 
 

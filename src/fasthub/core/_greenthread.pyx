@@ -44,9 +44,11 @@ def _worker_run():
     cdef Worker self = <Worker>PyGreenlet_GetCurrent()
     cdef Hub hub = self.hub
     cdef GreenThread task
+    cdef object exc
     while True:
         task = <GreenThread>self.task
         task._execute()
+        exc = task._exception
         # Drop both references before parking: an idle worker must not keep the green thread it
         # ran (and so its result) alive until it is handed the next one.
         task = None
@@ -57,7 +59,17 @@ def _worker_run():
         hub.idle_workers.append(self)
         if len(hub.idle_workers) > hub.max_idle_workers and hub.worker_trim_timer is None:
             hub.worker_trim_timer = hub.call_later(TRIM_INTERVAL, _trim_idle_workers, hub)
-        PyGreenlet_Switch(<greenlet>hub, NULL, NULL)
+        if isinstance(exc, (SystemExit, KeyboardInterrupt)) and not hub.parent.dead:
+            # The program is asked to stop: raise it in the main greenlet now, where it waits.
+            # Queued as a hub callback, it could arrive after the main greenlet has resumed and
+            # returned. This worker is already idle: the next spawn resumes it right here.
+            hub.switch_count += 1
+            hub.running = hub.parent
+            PyGreenlet_Throw(<greenlet>hub.parent, type(exc), exc, exc.__traceback__)
+        else:
+            exc = None
+            PyGreenlet_Switch(<greenlet>hub, NULL, NULL)
+        exc = None
         if self.task is None:
             hub.workers -= 1
             return  # retired by _trim_idle_workers
@@ -153,14 +165,16 @@ cdef class GreenThread:
         except BaseException as e:
             self._args = None
             self._kwargs = None
-            self._finish(None, e)
+            self._finish(None, e, True)
         else:
             self._args = None
             self._kwargs = None
-            self._finish(result, None)
+            self._finish(result, None, True)
         return 0
 
-    cdef int _finish(self, object value, object exception) except -1:
+    cdef int _finish(self, object value, object exception, bint in_worker) except -1:
+        # in_worker: called by the worker that ran it (which delivers SystemExit/KeyboardInterrupt
+        # to the main greenlet itself, see Worker.run); else by kill() before it started.
         cdef WaitList joiners
         self._state = DONE
         if self.name is None and self._fn is not None:
@@ -171,7 +185,8 @@ cdef class GreenThread:
         self._worker = None
         if exception is not None and not isinstance(exception, GreenletExit):
             if isinstance(exception, (SystemExit, KeyboardInterrupt)):
-                self.hub._schedule(_throw_to_parent, (self.hub, exception))
+                if not in_worker:
+                    self.hub._schedule(_throw_to_parent, (self.hub, exception))
             else:
                 self.hub.handle_error(self, type(exception), exception, exception.__traceback__)
         if self._joiners is not None:
@@ -316,7 +331,7 @@ cdef class GreenThread:
             self._fn = None
             self._args = None
             self._kwargs = None
-            self._finish(None, exc)
+            self._finish(None, exc, False)
             return
         cur = PyGreenlet_GetCurrent()
         if cur is self._worker:
@@ -327,6 +342,27 @@ cdef class GreenThread:
         self.hub._schedule(_throw_into, (self, exc))
         if block:
             self.join(timeout)
+
+    def throw(self, *args):
+        """Raise an exception in this green thread where it waits (eventlet's/greenlet's throw()).
+
+        ``args`` is greenlet's form: nothing (GreenletExit), an exception class or instance, or
+        (class, value[, traceback]). Unlike kill() it never waits for the green thread to finish:
+        called from the hub (a timer or callback) the exception is raised at once; from another
+        green thread, at the hub's next iteration. Not yet started: it finishes with the exception
+        without running. Dead: nothing happens.
+        """
+        if not args:
+            exc = GreenletExit()
+        elif len(args) == 1 or args[1] is None:
+            exc = _exception_instance(args[0])
+        elif isinstance(args[1], BaseException):
+            exc = args[1]
+        else:
+            exc = args[0](args[1])
+        if len(args) > 2 and args[2] is not None:
+            exc = exc.with_traceback(args[2])
+        self.kill(exc, block=False)
 
     def cancel(self, *throw_args):
         """eventlet's cancel(): kill it only if it has not started yet; True if it was cancelled."""

@@ -31,13 +31,15 @@ def listen(addr, family=_stdsocket.AF_INET, backlog=50, reuse_addr=True, reuse_p
     return _green(make_listener(addr, backlog, reuse_addr=reuse_addr, reuse_port=bool(reuse_port)))
 
 
-def connect(addr, family=_stdsocket.AF_INET, bind=None):
+def connect(addr, family=_stdsocket.AF_INET, bind=None, socket_class=None):
     """Return a green socket connected to ``addr`` (eventlet.connect).
 
     Blocks the calling green thread until connected; raises OSError (ConnectionRefusedError, ...)
-    on failure. ``bind``: a local address to bind to first.
+    on failure; the socket is closed then. ``bind``: a local address to bind to first.
+    ``socket_class``: the green socket class to make (default fasthub.green.socket.socket; the
+    eventlet alias gives its own).
     """
-    sock = _green_socket(family, _stdsocket.SOCK_STREAM)
+    sock = (socket_class or _green_socket)(family, _stdsocket.SOCK_STREAM)
     try:
         if bind is not None:
             sock.bind(bind)

@@ -48,6 +48,8 @@ _ACCEPT_TRANSIENT = {errno.ECONNABORTED, errno.EPROTO, errno.EINTR, errno.EPERM,
                      errno.EOPNOTSUPP, errno.ETIMEDOUT}
 # accept() errors that mean "out of a resource": back off and retry instead of spinning.
 _ACCEPT_EXHAUSTED = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
+# accept() errors that mean the listening socket was shut down or closed under the server.
+_ACCEPT_GONE = {errno.EINVAL, errno.EBADF, errno.ENOTSOCK}
 
 
 class StopServe(Exception):
@@ -416,6 +418,9 @@ class StreamServer:
                 except OSError as e:
                     if self._closed:
                         return
+                    if e.errno in _ACCEPT_GONE:
+                        self._listener_gone()
+                        return
                     if e.errno in _ACCEPT_TRANSIENT:
                         continue
                     if e.errno in _ACCEPT_EXHAUSTED:
@@ -439,12 +444,29 @@ class StreamServer:
                     slots.spawn(body, sock, addr)
                 else:
                     pool.spawn(body, sock, addr)
-        except (FdClosedError, GreenletExit):
+        except FdClosedError:
+            self._listener_gone()
+        except GreenletExit:
             return
         except OSError:
             if self._closed:
                 return
             raise
+
+    def _listener_gone(self):
+        # The application shut down or closed the listening socket under the server (eventlet's
+        # way to stop wsgi.server()): stop as stop() does, without waiting here: no more accepts,
+        # idle keep-alive connections closed now, busy ones closed after their response.
+        if self._closed:
+            return
+        raw, self._raw = self._raw, None
+        if raw is not None:
+            # The fd is the application's (shut down) or already closed, its number maybe reused by
+            # a new socket: forget it without the green detach(), which would wake that socket's
+            # waiters, and without closing it.
+            _stdsocket.socket.detach(raw)
+        self.close()
+        self._on_stop()
 
     # -- serving one connection ---------------------------------------------------------------------
 

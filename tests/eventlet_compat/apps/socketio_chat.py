@@ -1,11 +1,15 @@
-"""A Flask-SocketIO chat with async_mode="eventlet": each 'chat' event is broadcast to everyone."""
+"""A Flask-SocketIO chat: each 'chat' event is broadcast to everyone. Arguments: the port, then
+optionally 'auto' to leave async_mode unset (Flask-SocketIO/engineio pick it; default "eventlet")."""
 import sys
 
 from flask import Flask
 from flask_socketio import SocketIO, emit
 
 app = Flask(__name__)
-socketio = SocketIO(app, async_mode="eventlet")
+if sys.argv[2:] == ["auto"]:
+    socketio = SocketIO(app)
+else:
+    socketio = SocketIO(app, async_mode="eventlet")
 
 
 @socketio.on("chat")

@@ -20,8 +20,9 @@ Where eventlet and fasthub differ, the alias follows eventlet:
   fresh Event raise AssertionError (fasthub's AsyncResult raises RuntimeError / resets silently).
 - ``wsgi.server`` encodes str body chunks as ASCII, capitalizes response header names, holds a
   streamed body back until 4096 bytes are ready (so an early failure is still a 500), answers a
-  Timeout escaping the application with a 500, logs eventlet's start/exit lines, and returns (after
-  closing its socket) when KeyboardInterrupt or SystemExit is raised into it.
+  Timeout escaping the application with a 500, logs eventlet's start/exit lines, serves HTTP/1.1
+  requests without Host, and returns (after closing its socket) when KeyboardInterrupt or
+  SystemExit is raised into it or its listening socket is closed.
 - ``websocket.WebSocket`` is the hixie-75/76 draft connection and ``WebSocketWSGI`` serves draft
   clients too; ``RFC6455WebSocket`` is fasthub's WebSocket (it accepts eventlet's ``extensions``).
 - ``monkey_patch()`` takes eventlet's keywords and patches eventlet's groups (not ``signal``);
@@ -48,7 +49,7 @@ Known differences that remain (the alias cannot follow eventlet there):
 - ``debug.hub_blocking_detection(True, resolution)`` starts ``fasthub.monitor`` with action
   'raise': the blocking code gets BlockingTimeout (not RuntimeError) and the report names the call.
 - Two green threads reading one fd always raise ConcurrentUseError
-  (``hub_prevent_multiple_readers(False)`` is refused); GreenThread has no ``throw()``.
+  (``hub_prevent_multiple_readers(False)`` is refused).
 - ``wsgi.server(debug=True)`` never sends tracebacks to clients; request limits answer with
   fasthub's statuses (414/431) rather than eventlet's HTTP/1.0 400s.
 - Locks created before ``monkey_patch()`` are reported (LatePatchWarning), not upgraded.

@@ -12,6 +12,7 @@ import sys
 import warnings
 
 import fasthub
+from fasthub.web.convenience import connect as _connect
 from fasthub.web.server import StopServe
 
 __all__ = ["connect", "listen", "serve", "StopServe", "wrap_ssl", "ReuseRandomPortWarning",
@@ -34,17 +35,8 @@ def _green_socket():
 def connect(addr, family=None, bind=None):
     """A green TCP (or Unix) socket connected to ``addr``, bound first to ``bind`` if given."""
     socket = _green_socket()
-    if family is None:
-        family = socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        if bind is not None:
-            sock.bind(bind)
-        sock.connect(addr)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
+    return _connect(addr, socket.AF_INET if family is None else family, bind,
+                    socket_class=socket.socket)
 
 
 def listen(addr, family=None, backlog=50, reuse_addr=True, reuse_port=None):

@@ -2,12 +2,15 @@
 
 fasthub's queues, with eventlet's one difference: ``maxsize=0`` is a *channel*. A put() on a
 channel waits until a get() has taken its item (``put(block=False)`` raises Full unless a getter is
-already waiting), ``qsize()`` is always 0 and ``full()`` always True. ``maxsize=None`` (the default)
+waiting, and when none is left to take it at the next hub iteration), ``qsize()`` is always 0 and ``full()`` always True. ``maxsize=None`` (the default)
 or a negative one is unbounded; a positive one bounds the queue as usual.
 """
 
 from queue import Empty, Full
 
+from greenlet import getcurrent as _getcurrent
+
+from fasthub.core._hub import get_hub as _get_hub, sleep as _sleep
 from fasthub.sync import queue as _q
 from fasthub.sync.event import Event as _Event
 
@@ -39,7 +42,19 @@ class _ChannelMixin:
         if not block or (timeout is not None and timeout <= 0):
             if not self.getting():
                 raise Full
-            return super().put(_Handoff(item))
+            # As eventlet: the hand-off happens at the next hub iteration, so a getter that is
+            # killed or times out meanwhile does not swallow the item; with no getter left to take
+            # it, the offer is withdrawn and put() raises Full.
+            offer = _Handoff(item)
+            super().put(offer)
+            if offer.taken.is_set() or _getcurrent() is _get_hub():
+                return   # (in a hub callback: nothing can wait; the getter is resumed next)
+            _sleep(0)
+            if not offer.taken.is_set() and self._withdraw(offer):
+                if self._joinable:
+                    super().task_done()
+                raise Full
+            return
         offer = _Handoff(item)
         super().put(offer)
         taken = False

@@ -24,24 +24,42 @@ __all__ = ["WebSocketWSGI", "WebSocket", "RFC6455WebSocket"]
 ProtocolError = WebSocketError
 
 
+def _deflate_from(extensions, client):
+    # eventlet's extensions dict -> fasthub's permessage-deflate state (private to
+    # fasthub.websocket; same project), or None without permessage-deflate.
+    params = (extensions or {}).get("permessage-deflate")
+    if params is None:
+        return None
+    from fasthub.web.websocket.frames import _Deflate
+    return _Deflate(not client, bool(params.get("server_no_context_takeover")),
+                    bool(params.get("client_no_context_takeover")),
+                    int(params.get("server_max_window_bits") or 15),
+                    int(params.get("client_max_window_bits") or 15))
+
+
 class RFC6455WebSocket(_RFC6455WebSocket):
     """fasthub's RFC 6455 WebSocket; also takes eventlet's ``extensions`` argument, a dict like
     ``{'permessage-deflate': {'client_no_context_takeover': True, ...}}`` for a connection whose
-    handshake negotiated compression."""
+    handshake negotiated compression, and lets ``extensions`` be set to such a dict later (as
+    eventlet's tests do)."""
 
     def __init__(self, sock, environ=None, version=13, protocol=None, client=False,
                  extensions=None, **kwargs):
         deflate = kwargs.pop("deflate", None)
-        params = (extensions or {}).get("permessage-deflate")
-        if deflate is None and params is not None:
-            # fasthub's permessage-deflate state (private to fasthub.websocket; same project).
-            from fasthub.web.websocket.frames import _Deflate
-            deflate = _Deflate(not client, bool(params.get("server_no_context_takeover")),
-                               bool(params.get("client_no_context_takeover")),
-                               int(params.get("server_max_window_bits") or 15),
-                               int(params.get("client_max_window_bits") or 15))
+        if deflate is None:
+            deflate = _deflate_from(extensions, client)
         super().__init__(sock, environ, version=version, client=client, protocol=protocol,
                          deflate=deflate, **kwargs)
+
+    @property
+    def extensions(self):
+        """The negotiated extensions, as the Sec-WebSocket-Extensions header names them; set it to
+        eventlet's dict form to switch permessage-deflate on or off."""
+        return _RFC6455WebSocket.extensions.__get__(self)
+
+    @extensions.setter
+    def extensions(self, value):
+        self._deflate = _deflate_from(value, self.client)
 
 
 class WebSocket:

@@ -186,7 +186,8 @@ def server(sock, site, log=None, environ=None, max_size=None,
                      environ=environ, max_size=max_size, server_event=server_event,
                      log_x_forwarded_for=log_x_forwarded_for, custom_pool=custom_pool,
                      keepalive=keepalive, log_output=log_output, log_format=log_format,
-                     url_length_limit=url_length_limit, socket_timeout=socket_timeout)
+                     url_length_limit=url_length_limit, socket_timeout=socket_timeout,
+                     require_host=False)   # eventlet serves HTTP/1.1 requests without Host
     except (KeyboardInterrupt, SystemExit):
         if log_output:
             _log_line(log, "wsgi exiting")

@@ -113,6 +113,8 @@ class WSGIServer(StreamServer):
     ``max_requests`` per connection. ``socket_environ_key``: hand each request the connection's
     socket under this environ key (the gunicorn worker uses ``'gunicorn.socket'``); an app that takes
     the connection over raises StopIteration when done and the server closes it quietly.
+    ``require_host``: answer 400 to an HTTP/1.1 request without a Host header (RFC 9112 3.2;
+    False accepts it, as eventlet does; two Host headers are always refused).
     """
 
     def __init__(self, listener, application=None, log=None, error_log=None, environ=None,
@@ -121,7 +123,7 @@ class WSGIServer(StreamServer):
                  socket_timeout=60.0, url_length_limit=MAX_REQUEST_LINE, max_headers=MAX_HEADERS,
                  max_header_bytes=MAX_TOTAL_HEADER_SIZE, max_body=1 << 30, max_requests=1 << 62,
                  server_name=None, spawn=None, reuse_port=False, handshake_timeout=15.0,
-                 socket_environ_key=None):
+                 socket_environ_key=None, require_host=True):
         if application is None:
             application = getattr(self, "application", None)
         if not callable(application):
@@ -155,6 +157,7 @@ class WSGIServer(StreamServer):
         self.max_header_bytes = max_header_bytes
         self.max_body = max_body
         self.max_requests = max_requests
+        self.require_host = bool(require_host)
         self._server_name = server_name
         self._extra_environ = dict(environ or {})
         self.base_environ = None
@@ -233,7 +236,7 @@ def server(sock, site, log=None, environ=None, max_size=None, max_http_version=D
            custom_pool=None, keepalive=True, log_output=True, log_format=DEFAULT_LOG_FORMAT,
            url_length_limit=MAX_REQUEST_LINE, debug=False, socket_timeout=None,
            capitalize_response_headers=True, ssl_context=None, header_timeout=15.0,
-           max_body=1 << 30):
+           max_body=1 << 30, require_host=True):
     """Serve the WSGI application ``site`` on the listening ``sock`` (eventlet.wsgi.server).
 
     Blocks the calling green thread until the server is stopped (a handler raising StopServe,
@@ -246,6 +249,7 @@ def server(sock, site, log=None, environ=None, max_size=None, max_http_version=D
     ``debug``: accepted for compatibility; tracebacks are never sent to clients. ``protocol``,
     ``max_http_version``, ``minimum_chunk_size`` and ``capitalize_response_headers`` are
     accepted and ignored (HTTP/1.1 is always spoken; header names are sent as given).
+    ``require_host``: see WSGIServer.
     """
     if log is None:
         log = sys.stderr
@@ -256,7 +260,8 @@ def server(sock, site, log=None, environ=None, max_size=None, max_http_version=D
                      log_x_forwarded_for=log_x_forwarded_for, keepalive=keepalive,
                      header_timeout=header_timeout,
                      socket_timeout=60.0 if socket_timeout is None else socket_timeout,
-                     url_length_limit=url_length_limit, max_body=max_body)
+                     url_length_limit=url_length_limit, max_body=max_body,
+                     require_host=require_host)
     srv._keep_listener_open = True
     srv.start()
     if server_event is not None:

@@ -15,6 +15,7 @@ cdef class Protocol:
     cdef double socket_timeout
     cdef double error_timeout             # a 4xx/5xx answer to a broken request gets this long
     cdef Py_ssize_t max_requests
+    cdef bint require_host                # HTTP/1.1 without Host is 400
     cdef Py_ssize_t max_body
     cdef Py_ssize_t max_url
     cdef Py_ssize_t max_headers
@@ -23,6 +24,7 @@ cdef class Protocol:
     cdef object log                       # access log writer, or None
     cdef object socket_environ_key
     cdef bint park                        # idle keep-alive connections wait on a reader callback
+    cdef bytes keep_alive_lines           # Connection: keep-alive (and Keep-Alive: timeout=N) CRLF
     cdef double sweep_interval
     cdef Timer sweeper                    # while connections are parked: the keep-alive sweep
     cdef dict conns                       # the server's running handlers (green thread -> socket)

@@ -1,4 +1,4 @@
-from typing import Any, Iterator, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 from fasthub.web.wsgi._response import FileWrapper as FileWrapper, Response
 
@@ -34,3 +34,6 @@ class Input:
     @property
     def buffered(self) -> bytes: ...
     def send_hundred_continue_response(self) -> None: ...
+    def set_hundred_continue_response_headers(
+        self, headers: Iterable[tuple[str, str]], capitalize_response_headers: bool = True
+    ) -> None: ...

@@ -171,6 +171,7 @@ cdef class Protocol:
         self.socket_timeout = _seconds(server.socket_timeout)
         self.error_timeout = min(5.0, self.socket_timeout)
         self.max_requests = server.max_requests
+        self.require_host = server.require_host
         self.max_body = server.max_body
         self.max_url = server.url_length_limit
         self.max_headers = server.max_headers
@@ -178,6 +179,9 @@ cdef class Protocol:
         self.log = server.log
         self.socket_environ_key = server.socket_environ_key
         self.park = park and self.keepalive_timeout > 0
+        self.keep_alive_lines = b"Connection: keep-alive\r\n"
+        if 1 <= self.keepalive_timeout < 1e9:
+            self.keep_alive_lines += b"Keep-Alive: timeout=%d\r\n" % int(self.keepalive_timeout)
         # Parked connections are closed within a quarter of the keep-alive timeout after it (at most
         # a second late).
         self.sweep_interval = min(1.0, max(0.01, self.keepalive_timeout / 4))
@@ -282,7 +286,13 @@ cdef int _close(object sock) except -1:
 def _wake(Connection conn):
     # In the hub: a parked connection's socket is readable. Resume it in a new green thread on its
     # pool slot, started right here as the hub resumes a waiting one; it reads at once.
-    cdef GreenThread gt = GreenThread.__new__(GreenThread)
+    cdef GreenThread gt
+    if fh_monotonic() - conn.parked_at >= conn.proto.keepalive_timeout:
+        # Idle past the keep-alive timeout, the sweep just has not come by yet: a request sent
+        # now finds the connection closed, as it would a moment later.
+        conn._close_parked()
+        return
+    gt = GreenThread.__new__(GreenThread)
     conn._unpark()
     conn.woken = True
     gt._fn = _resumed
@@ -350,6 +360,9 @@ cdef class Connection(Response):
 
     cdef bint _stopping(self) except -1:
         return self.proto.stopping
+
+    cdef bytes _keep_alive_lines(self):
+        return self.proto.keep_alive_lines
 
     cdef bint _serve(self) except -1:
         """Serve requests until the connection must close (False) or is parked idle (True). What
@@ -490,8 +503,7 @@ cdef class Connection(Response):
         if self.eof or self.detached or self.parser is None or self.parser.upgraded:
             raise ClientDisconnected("fasthub.wsgi: the client closed the connection before "
                                      "sending the whole request body")
-        if req.expect and not self.continue_sent:
-            self._send_continue(req)
+        self._send_continue(req, False)
         try:
             data = recv_for(self.sock, self.proto.socket_timeout)
         except FdClosedError:
@@ -596,9 +608,9 @@ cdef class Connection(Response):
             expect = env[K_EXPECT]
             if expect.lower() != "100-continue":
                 raise ParseError(417, f"unsupported expectation {expect!r}")
-            if req.version == "1.1" and not req.complete:
-                req.expect = True
-        if hosts != 1 and (hosts or req.version == "1.1"):
+            if req.version == "1.1" and (req.chunked or req.content_length > 0):
+                req.expect = True   # even if the body came with the headers (see _send_continue)
+        if hosts > 1 or (not hosts and req.version == "1.1" and self.proto.require_host):
             # RFC 9112 3.2: an HTTP/1.1 request without Host, or any with several, gets 400.
             raise ParseError(400, "missing Host header" if not hosts else "more than one Host header")
         req.headers = None   # all in the environ now; an upgraded connection lives long
@@ -657,6 +669,7 @@ cdef class Connection(Response):
         self.close_after = not req.keep_alive or self.requests >= self.proto.max_requests
         self.sent = 0
         self.continue_sent = False
+        self.continue_headers = None
         self.head = PyBytes_GET_SIZE(req.method) == 4 and memcmp(PyBytes_AS_STRING(req.method), b"HEAD", 4) == 0
         self.t0 = time.perf_counter() if self.proto.log is not None else 0.0
         try:
@@ -729,7 +742,7 @@ cdef class Connection(Response):
         # send it: close. Otherwise read and drop a little; more than that is not worth keeping.
         cdef Py_ssize_t budget = DRAIN_LIMIT
         cdef Input inp
-        if req.error is not None or (req.expect and not self.continue_sent):
+        if req.error is not None or (req.expect and not self.continue_sent and not req.complete):
             return False
         inp = Input.__new__(Input)
         inp._conn = self
@@ -813,6 +826,8 @@ cdef class Input:
         # The next body chunk from the parser, reading the socket when none is buffered.
         cdef Request req = self._req
         cdef bytes data
+        if req.expect and not self._done:
+            self._conn._send_continue(req, False)  # the first read tells the client to go on
         while req.body is None or not req.body:
             if req.complete or self._done:
                 self._done = True
@@ -919,5 +934,12 @@ cdef class Input:
         return self._conn._take_leftover()
 
     def send_hundred_continue_response(self):
-        """Send '100 Continue' now, if the client asked for it and it was not sent yet."""
-        self._conn._send_continue(self._req)
+        """Send '100 Continue' now (again if it was sent), if the client asked for it (Expect) and
+        the final response has not started (eventlet's method of the same name)."""
+        self._conn._send_continue(self._req, True)
+
+    def set_hundred_continue_response_headers(self, headers, capitalize_response_headers=True):
+        """Headers (name, value pairs) to send with the next '100 Continue' (eventlet's method);
+        names are capitalized word by word ('x-id' -> 'X-Id') unless capitalize_response_headers
+        is false. Bad names or values raise ValueError."""
+        self._conn._set_continue_headers(headers, capitalize_response_headers)

@@ -11,7 +11,7 @@ cdef class Request:
     cdef public bint complete         # the whole body was parsed
     cdef public bint headers_done
     cdef public bint chunked
-    cdef public bint expect           # 100-continue asked for and not answered yet
+    cdef public bint expect           # 100-continue asked for, with a body announced
     cdef public object body           # deque of body chunks not yet read, or None before the first
     cdef public Py_ssize_t hcount
     cdef public Py_ssize_t hbytes

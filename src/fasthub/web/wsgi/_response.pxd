@@ -21,10 +21,13 @@ cdef class Response:
     cdef bint chunked
     cdef bint close_after
     cdef bint continue_sent
+    cdef list continue_headers            # extra headers of '100 Continue' (None: none)
     cdef bint head
 
     cdef bint _stopping(self) except -1
-    cdef int _send_continue(self, Request req) except -1
+    cdef bytes _keep_alive_lines(self)
+    cdef int _send_continue(self, Request req, bint again) except -1
+    cdef int _set_continue_headers(self, object headers, bint capitalize) except -1
     cdef bytes _head(self, Py_ssize_t body_length, object body)
     cdef int _send(self, object data) except -1
     cdef int _send_body(self, bytes prefix, object data) except -1

@@ -221,10 +221,42 @@ cdef class Response:
         # The server is stopping: the response says Connection: close. The connection knows.
         return False
 
-    cdef int _send_continue(self, Request req) except -1:
-        if req.expect and not self.continue_sent and not self.headers_sent:
-            self.continue_sent = True
-            sendall_for(self.sock, b"HTTP/1.1 100 Continue\r\n\r\n", self.send_timeout)
+    cdef bytes _keep_alive_lines(self):
+        # What a response that keeps the connection says so with (the connection adds the idle
+        # timeout it knows: Keep-Alive: timeout=N).
+        return b"Connection: keep-alive\r\n"
+
+    cdef int _send_continue(self, Request req, bint again) except -1:
+        # '100 Continue' to a client that asked for it (Expect), with the headers the application
+        # set (_set_continue_headers): once, when the application first reads the body (the body may
+        # already have arrived: the answer is then harmless and eventlet's clients wait for it), or
+        # again when it asks (again=True, eventlet's send_hundred_continue_response()). Never once
+        # the final response has started.
+        cdef list parts
+        if not req.expect or self.headers_sent or (self.continue_sent and not again):
+            return 0
+        self.continue_sent = True
+        parts = [b"HTTP/1.1 100 Continue\r\n"]
+        if self.continue_headers:
+            for name, value in self.continue_headers:
+                parts.append(f"{name}: {value}\r\n".encode("latin-1"))
+        parts.append(b"\r\n")
+        sendall_for(self.sock, b"".join(parts), self.send_timeout)
+        return 0
+
+    cdef int _set_continue_headers(self, object headers, bint capitalize) except -1:
+        # Checked like start_response()'s headers; capitalize: 'x-my-name' -> 'X-My-Name'.
+        cdef list checked = []
+        for item in headers:
+            name, value = item
+            _response_header_kind(name)
+            if type(value) is not str or _has_ctl(value):
+                raise ValueError(f"fasthub.wsgi: bad value for 100 Continue header {name!r}: a str "
+                                 f"without CR, LF or NUL is required")
+            if capitalize:
+                name = "-".join(part.capitalize() for part in name.split("-"))
+            checked.append((name, value))
+        self.continue_headers = checked
         return 0
 
     def _start_response(self, status, headers, exc_info=None):
@@ -293,7 +325,7 @@ cdef class Response:
         cdef char number[24]
         cdef int digits = 0
         cdef char *p
-        cdef bytes out, date = None
+        cdef bytes out, date = None, keep = None
         cdef const char *connection = NULL
         cdef Py_ssize_t connection_len = 0, i, n = len(kept)
         size = 9 + _latin1_len(status) + 2          # "HTTP/1.1 " status CRLF
@@ -318,15 +350,18 @@ cdef class Response:
         if digits:
             size += 16 + digits + 2                   # "Content-Length: " n CRLF
         self.out_length = 0 if no_body else length
-        if req.expect and not self.continue_sent:
+        if req.expect and not self.continue_sent and not req.complete:
             # Answered before asking for the body: the client may or may not send it now, so the
             # connection cannot be reused (RFC 9110 10.1.1).
             self.close_after = True
         if self.close_after or self._stopping():
             self.close_after = True
             connection, connection_len = b"Connection: close\r\n", 19
-        elif req.version == "1.0":
-            connection, connection_len = b"Connection: keep-alive\r\n", 24
+        elif req.version == "1.0" or (req.connection_header and self.code != 101):
+            # Said only to a client that said Connection itself (an HTTP/1.0 client must be told;
+            # eventlet's clients check it is echoed).
+            keep = self._keep_alive_lines()
+            connection, connection_len = keep, PyBytes_GET_SIZE(keep)
         size += connection_len + 2
         if body is not None:
             body_size = PyBytes_GET_SIZE(body)
