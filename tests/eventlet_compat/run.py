@@ -13,7 +13,7 @@
    sitecustomize that calls fasthub.compat.eventlet.install() first in the test process and in
    every subprocess the tests start; eventlet itself is never imported.
 4. Compares test by test. Exit status 1 if fewer than 90% of the tests that pass on eventlet pass
-   on the alias, if one of them fails without being listed in expected_failures.py, if a listed
+   on the alias, if one of them fails without being listed in eventlet_expected_failures.py, if a listed
    one now passes (the list only shrinks) or no longer exists, or if any test hung. Every test
    has a per-test timeout (pytest-timeout, TEST_TIMEOUT s) and every module a time budget
    (MODULE_TIMEOUT s): a hang is a failure recorded by its test id (or module).
@@ -38,7 +38,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-import expected_failures  # noqa: E402
+# A module name of its own: tests/stdlib/run.py imports its `expected_failures`, and both runners can be
+# loaded into one pytest process (the first one imported would answer for both).
+import eventlet_expected_failures as expected_failures  # noqa: E402
 
 EVENTLET_VERSION = "0.41.3"
 TEST_TIMEOUT = 30
@@ -250,7 +252,7 @@ def write_results(ref, ref_date, got, listed, unexpected, hangs, passing_both, p
         f"- CPython {platform.python_version()}, eventlet {EVENTLET_VERSION} (tests from its sdist)",
         f"- alias run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; reference run on the "
         f"real eventlet: {ref_date} (`EVENTLET_REF=1 make test-eventlet` reruns it)",
-        f"- expected failures: {len(listed)} (tests/eventlet_compat/expected_failures.py); "
+        f"- expected failures: {len(listed)} (tests/eventlet_compat/eventlet_expected_failures.py); "
         f"unexpected failures: {len(unexpected)}; hung: {len(hangs) + len(HUNG_MODULES)}",
         "",
         "Alias columns count all of a module's tests; \"expected\" are the listed ones among its "
@@ -326,9 +328,9 @@ def main(argv=None):
     for k in unexpected:
         print(f"UNEXPECTED {got.get(k, 'missing')}: {k}")
     for k in fixed:
-        print(f"NOW PASSES (remove it from expected_failures.py): {k}")
+        print(f"NOW PASSES (remove it from eventlet_expected_failures.py): {k}")
     for k in stale:
-        print(f"NOT A TEST THAT PASSES ON EVENTLET (remove it from expected_failures.py): {k}")
+        print(f"NOT A TEST THAT PASSES ON EVENTLET (remove it from eventlet_expected_failures.py): {k}")
     for k in hangs:
         print(f"TIMEOUT ({TEST_TIMEOUT}s): {k}")
     for m in HUNG_MODULES:

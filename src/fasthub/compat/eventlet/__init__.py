@@ -58,7 +58,7 @@ Known differences that remain (the alias cannot follow eventlet there):
 - ``__version__`` is the eventlet version whose API the alias follows, not fasthub's.
 
 ``make test-eventlet`` runs eventlet's own test suite against the alias and lists every test that
-passes on eventlet but not here, with its reason, in tests/eventlet_compat/expected_failures.py.
+passes on eventlet but not here, with its reason, in tests/eventlet_compat/eventlet_expected_failures.py.
 """
 
 import greenlet as _greenlet
