@@ -102,7 +102,7 @@ bench: build
 	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	@command -v wrk >/dev/null || { echo "bench: wrk is needed (apt-get install wrk)" >&2; exit 1; }
 	@export FASTHUB_SERVICES_TOKEN=$$$$; eval "$$(./scripts/services.sh start)"; \
-	$(PY) -m pytest bench -q -p no:randomly -o "testpaths=bench" -o "filterwarnings=" -o timeout=1800 \
+	$(PY) -m pytest bench -q -p no:randomly -o "testpaths=bench" -o "filterwarnings=" -o timeout=1800 -o faulthandler_timeout=0 \
 	    --benchmark-columns=min,median,rounds --benchmark-sort=name --benchmark-group-by=group \
 	    --bench-results=bench/RESULTS.md --bench-exclude="$(BENCH_EXCLUDE)"; \
 	rc=$$?; ./scripts/services.sh stop; exit $$rc
@@ -147,7 +147,7 @@ test-stdlib:
 # eventlet's own test suite (from its PyPI sdist, fetched at test time; nothing of it is committed)
 # run on fasthub's eventlet alias and compared test by test with its outcomes on the real eventlet
 # (tests/eventlet_compat/reference-X.Y.json; EVENTLET_REF=1 reruns them in .venv-eventlet-ref-X.Y
-# and rewrites that file). Fails under 90% or on a failure not in expected_failures.py, or a hang;
+# and rewrites that file). Fails under 90% or on a failure not in eventlet_expected_failures.py, or a hang;
 # writes tests/eventlet_compat/RESULTS.md. See tests/eventlet_compat/run.py.
 test-eventlet: build
 	$(PY) tests/eventlet_compat/run.py $(EVENTLET_ARGS)
