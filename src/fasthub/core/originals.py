@@ -44,7 +44,13 @@ def get_original(module_name, attribute):
     alias = aliases.get(module_name)
     if alias is not None and attribute in alias:
         return alias[attribute]
-    return getattr(importlib.import_module(module_name), attribute)
+    # sys.modules first: on 3.10, import_module() of a module already imported still takes an
+    # import lock, made with whatever _thread.allocate_lock is at that moment (a patched, green one),
+    # and this runs in places that must not use patched primitives (a hub being created).
+    module = sys.modules.get(module_name)
+    if module is None:
+        module = importlib.import_module(module_name)
+    return getattr(module, attribute)
 
 
 def original_attrs(module_name):
