@@ -87,7 +87,7 @@ test-soak: build
 demo: build
 	$(PY) -m fasthub.demo
 
-# Benchmarks (not part of CI, about 32 minutes): fasthub against OS threads, gevent, eventlet, asyncio,
+# Benchmarks (not part of CI, about 27 minutes on a 2-CPU machine): fasthub against OS threads, gevent, eventlet, asyncio,
 # uvloop and the `websockets` library, all measured in the same run, plus the scale scenarios (c10k,
 # keepalive_10k) and the 10-minute soak (PostgreSQL from scripts/services.sh). Rewrites the generated
 # block of bench/RESULTS.md and bench/results.json; nothing else writes them. Every implementation must
