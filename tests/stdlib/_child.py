@@ -18,7 +18,16 @@ child for the tests after it. Time spent outside tests (class and module fixture
 and a hang there is recorded under the fixture's name.
 """
 
+import signal
+
 import fasthub
+
+# CPython's tests expect Python's own SIGINT handler (KeyboardInterrupt), which Python installs only
+# when SIGINT is not ignored at start-up; a run launched in the background by a non-interactive shell
+# or nohup inherits SIGINT ignored, and test_threading's interrupt_main tests then fail (with or
+# without fasthub). Give the child what an ordinary `python` started from a terminal has.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 fasthub.monkey_patch()
 
