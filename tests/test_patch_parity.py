@@ -43,6 +43,10 @@ UNMATCHABLE = {
     ("queue.SimpleQueue", "names"):
         "named queue.SimpleQueue, where it is patched, not _queue.SimpleQueue (the C module is not "
         "patched), so that pickling the class finds it",
+    ("signal.set_wakeup_fd", "names"):
+        "named signal.set_wakeup_fd, where it is patched, not _signal.set_wakeup_fd: CPython's "
+        "test_signal (GenericTests.test_functions_module_attr) requires a routine of signal that is "
+        "not a builtin to say 'signal', and the replacement cannot be a builtin (" + _BUILTIN_LIKE + ")",
 }
 
 

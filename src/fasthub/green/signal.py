@@ -151,3 +151,9 @@ def set_wakeup_fd(fd, /, *, warn_on_full_buffer=True):
     signal.set_wakeup_fd), without taking the wake-up away from the main thread's hub. Raises
     ValueError outside the main thread or for a blocking fd."""
     return _set_user_fd(fd, warn_on_full_buffer)
+
+
+# Named where it is patched, not after _signal (the C module the original comes from): CPython's
+# test_signal requires every routine of signal that is not a builtin to say 'signal' (pydoc), and a
+# Python replacement cannot be a builtin.
+set_wakeup_fd.__module__ = "signal"
