@@ -44,19 +44,20 @@ def get_original(module_name, attribute):
     alias = aliases.get(module_name)
     if alias is not None and attribute in alias:
         return alias[attribute]
+    return getattr(_module(module_name), attribute)
+
+
+def _module(module_name):
     # sys.modules first: on 3.10, import_module() of a module already imported still takes an
     # import lock, made with whatever _thread.allocate_lock is at that moment (a patched, green one),
-    # and this runs in places that must not use patched primitives (a hub being created).
+    # and the originals are read in places that must not use patched primitives (a hub being created).
     module = sys.modules.get(module_name)
-    if module is None:
-        module = importlib.import_module(module_name)
-    return getattr(module, attribute)
+    return module if module is not None else importlib.import_module(module_name)
 
 
 def original_attrs(module_name):
     """A dict of the module's attributes with every patched one set back to its original."""
-    module = importlib.import_module(module_name)
-    attrs = dict(vars(module))
+    attrs = dict(vars(_module(module_name)))
     for name, value in saved.get(module_name, {}).items():
         if value is ABSENT:
             attrs.pop(name, None)
