@@ -36,8 +36,8 @@ if DEBUG:
 
 
 def ext(name):
-    # A compiled module by its dotted name: the hub's in fasthub.core, the WSGI request path's in
-    # fasthub.web.wsgi.
+    # A compiled module by its dotted name: the hub's in fasthub.core, the queues' and Event's in fasthub.sync,
+    # the WSGI request path's in fasthub.web.wsgi.
     return Extension(
         name,
         [f"src/{name.replace('.', '/')}.pyx"],
@@ -51,6 +51,7 @@ setup(
     ext_modules=cythonize(
         [ext("fasthub.core._timers"), ext("fasthub.core._hub"), ext("fasthub.core._waitlist"),
          ext("fasthub.core._cancel"), ext("fasthub.core._greenthread"), ext("fasthub.core._gsocket"),
+         ext("fasthub.sync._flag"), ext("fasthub.sync._queue"),
          ext("fasthub.web.wsgi._http"), ext("fasthub.web.wsgi._response"), ext("fasthub.web.wsgi._conn")],
         compiler_directives=directives,
         include_path=["src"],

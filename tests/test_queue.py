@@ -384,3 +384,63 @@ def test_repr():
     q = Queue(3)
     q.put(1)
     assert "maxsize=3" in repr(q) and "qsize=1" in repr(q)
+
+
+def test_a_put_whose_hook_fails_is_not_counted_as_a_task():
+    # The compiled put() counts the task before the item is visible; if the hook raises, the count
+    # is taken back, or join() would wait forever for an item that was never queued.
+    class Refusing(Queue):
+        def _put(self, item):
+            if item is None:
+                raise TypeError("no None here")
+            self.queue.append(item)
+
+    for q in (Refusing(), Refusing(maxsize=2)):
+        with pytest.raises(TypeError, match="no None"):
+            q.put(None)
+        assert q.unfinished_tasks == 0 and q.qsize() == 0
+        q.put(1)
+        assert q.get() == 1
+        q.task_done()
+        assert q.join(timeout=1) is True
+        with pytest.raises(ValueError, match="too many times"):
+            q.task_done()
+
+
+def test_queues_take_attributes_weak_references_and_maxsize_changes():
+    # Users set attributes on stdlib queues and keep weak references to them; the compiled queues
+    # allow both. maxsize follows the stdlib's convention when assigned too.
+    import weakref
+
+    q = Queue()
+    q.owner = "me"
+    ref = weakref.ref(q)
+    assert ref() is q and q.owner == "me"
+    q.maxsize = -3
+    assert q.maxsize == 0 and not q.full()
+    q.maxsize = 1
+    q.put("a")
+    assert q.full()
+    with pytest.raises(Full):
+        q.put("b", block=False)
+
+
+def test_a_subclass_that_skips_init_fails_with_a_python_error_not_a_crash():
+    class Forgetful(Queue):
+        def __init__(self):
+            pass
+
+    q = Forgetful()
+    with pytest.raises(TypeError):
+        q.put(1)
+    assert q.getting() == 0 and q.putting() == 0
+
+
+def test_negative_timeout_is_refused_like_the_stdlib():
+    q = Queue(1)
+    q.put(1)
+    with pytest.raises(ValueError, match="non-negative"):
+        q.put(2, timeout=-1)
+    q.get()
+    with pytest.raises(ValueError, match="non-negative"):
+        q.get(timeout=-1)
