@@ -1,10 +1,7 @@
 """Event (threading.Event for green threads) and AsyncResult (a one-shot result).
 
-Both park their waiters in a WaitList (fasthub.core._waitlist), which handles timeouts, kills and OS
-threads. Thread-safety without a mutex: the only shared state is a flag and the wait list. A waiter
-joins the list and then re-reads the flag (park's ``ready``); set() writes the flag and then wakes
-the list. Whatever the interleaving between two OS threads, one of the two sees the other, so no
-wake-up is lost.
+Both are a compiled Flag (fasthub.sync._flag: a flag and the WaitList its waiters park in, which
+handles timeouts, kills and OS threads; no mutex).
 
 eventlet users: ``eventlet.event.Event`` is a one-shot result, which is ``AsyncResult`` here:
 ``send(v)`` -> ``set(v)`` (``send`` also works), ``send_exception(e)`` -> ``set_exception(e)`` (also
@@ -13,51 +10,10 @@ works), ``wait()`` (returns the value or raises) -> ``get()``, ``ready()``, ``re
 flag (gevent's ``Event``).
 """
 
-from fasthub.core._hub import monotonic
-from fasthub.core._waitlist import ParkTimeout, WaitList
+from fasthub.sync._flag import Flag as _Flag
 from fasthub.sync.timeout import WaitTimeout
 
 __all__ = ["Event", "AsyncResult"]
-
-
-class _Flag:
-    """A flag green threads wait for: what Event and AsyncResult share."""
-
-    __slots__ = ("_flag", "_waiters", "__weakref__")
-
-    def __init__(self):
-        self._flag = False
-        self._waiters = WaitList()
-
-    def _is_set(self):
-        """True if the flag is set."""
-        return self._flag
-
-    def _set_flag(self):
-        """Set the flag and wake every green thread waiting for it. Never blocks."""
-        self._flag = True
-        if self._waiters:
-            self._waiters.unpark_all(True)
-
-    def _wait_flag(self, timeout=None):
-        """Block until the flag is set or ``timeout`` seconds pass.
-
-        Returns True if the flag was set (or set() woke us), False on timeout. Exceptions thrown into
-        the waiting green thread (kill, Timeout) propagate after it is unregistered.
-        """
-        if self._flag:
-            return True
-        if timeout is None:
-            deadline = None
-        elif timeout > 0:
-            deadline = monotonic() + timeout
-        else:
-            return False
-        try:
-            self._waiters.park(deadline, self._is_set, None, False, self)
-        except ParkTimeout:
-            return self._flag  # timed out (or the interpreter is shutting down)
-        return True
 
 
 class Event(_Flag):
@@ -73,10 +29,7 @@ class Event(_Flag):
     ready = is_set  # gevent's name
     wait = _Flag._wait_flag
     set = _Flag._set_flag
-
-    def clear(self):
-        """Reset the flag; later wait() calls block until the next set()."""
-        self._flag = False
+    clear = _Flag._clear_flag
 
     def __repr__(self):
         return (f"<fasthub.Event at {id(self):#x} {'set' if self._flag else 'unset'} "
@@ -95,7 +48,6 @@ class AsyncResult(_Flag):
     __slots__ = ("_value", "_exception", "_tb")
 
     def __init__(self):
-        _Flag.__init__(self)
         self._value = None
         self._exception = None
         self._tb = None
