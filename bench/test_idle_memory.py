@@ -3,7 +3,9 @@
 Each round runs in a fresh process: warm the library up (one green thread spawned and joined, so the hub
 and its loop exist), read RSS, spawn N green threads that each wait on one shared Event, yield until all
 of them are parked, read RSS again; bytes per green thread = growth / N. Then the Event is set and all are
-joined (checked). OS threads: 2,000 per round (each has its own kernel stack and an 8 MiB virtual stack
+joined (checked). The greenlet_floor case parks bare greenlets (greenlet.greenlet running a Python
+function that switches back, no library code): the floor under fasthub, gevent and eventlet alike; on
+CPython 3.11+ it includes the page of the frame stack CPython gives each greenlet. OS threads: 2,000 per round (each has its own kernel stack and an 8 MiB virtual stack
 of which a few pages are touched), so the per-thread figure is comparable but from fewer threads.
 
 Run alone: `.venv/bin/python bench/test_idle_memory.py [impl ...]` or `pytest bench/test_idle_memory.py`.
@@ -18,7 +20,11 @@ import _harness
 
 NAME = "idle_memory"
 KIND = "memory"
-CASES = {"idle_memory": "RSS per green thread parked on an Event"}
+CASES = {
+    "idle_memory": "RSS per green thread parked on an Event",
+    "greenlet_floor": "RSS per bare greenlet parked in a Python function (no library: the floor)",
+}
+CASE_IMPLS = {"greenlet_floor": ("fasthub",)}
 IMPLS = _harness.ALL_IMPLS
 UNIT = "parked green thread"
 ROUNDS = 3
@@ -65,7 +71,36 @@ def _green(spawn, sleep, Event, join, n=N, set_event=None):
     return run
 
 
+def _bare_greenlets(n=N):
+    # What greenlet itself costs: n greenlets, each in a Python function parked in switch().
+    import greenlet
+
+    def run():
+        main = greenlet.getcurrent()
+
+        def parked():
+            main.switch()
+            return True
+
+        greenlet.greenlet(parked).switch()  # warm up as _green does
+        gc.collect()
+        before = rss()
+        gs = [greenlet.greenlet(parked) for _ in range(n)]
+        for g in gs:
+            g.switch()
+        gc.collect()
+        after = rss()
+        finished = sum(1 for g in gs if g.switch() is True)
+        if finished != n:
+            raise AssertionError(f"only {finished} of {n} bare greenlets finished")
+        return {"bytes_per": (after - before) / n, "n": n}
+    run.note = "bare greenlet.greenlet, no fasthub code"
+    return run
+
+
 def setup(impl, case):
+    if case == "greenlet_floor":
+        return _bare_greenlets() if impl == "fasthub" else None
     if impl == "fasthub":
         import fasthub
         return _green(fasthub.spawn, fasthub.sleep, fasthub.Event, lambda g: g.wait())
