@@ -22,6 +22,7 @@ cdef class LightQueue:
     cdef bint _sized              # the stock _qsize: the size is len(self.queue), read without a call
 
     cdef object _take(self)
+    cdef int _store(self, object item) except -1
     cdef bint _try_put(self, object item) except -1
     cdef object _wait_turn(self, WaitList line, object deadline, object ready, bint getting,
                            object item, object exc_class, bint front)

@@ -175,8 +175,17 @@ cdef class LightQueue:
             self._wait_turn(self._putters, None if timeout is None else monotonic() + timeout,
                             self._has_room, False, item, Full, False)
             return
-        # Count before the item is visible, so a getter in another OS thread cannot call
-        # task_done() for it first.
+        self._store(item)
+        if self._getters._len:
+            self._getters._unpark_one(None)
+
+    def put_nowait(self, item):
+        """put(item, block=False)."""
+        return self.put(item, False)
+
+    cdef int _store(self, object item) except -1:
+        # Count the task before the item is visible, so a getter in another OS thread cannot call
+        # task_done() for it first; take the count back if the hook refuses the item.
         if self._joinable:
             self._unfinished += 1
         try:
@@ -185,12 +194,7 @@ cdef class LightQueue:
             if self._joinable:
                 self._unfinished -= 1
             raise
-        if self._getters._len:
-            self._getters._unpark_one(None)
-
-    def put_nowait(self, item):
-        """put(item, block=False)."""
-        return self.put(item, False)
+        return 0
 
     cdef bint _try_put(self, object item) except -1:
         # A bounded put if there is room now; False if there is none.
@@ -198,14 +202,7 @@ cdef class LightQueue:
         try:
             if self._maxsize > 0 and self._sizex() >= self._maxsize:
                 return False
-            if self._joinable:
-                self._unfinished += 1
-            try:
-                self._putx(item)
-            except BaseException:
-                if self._joinable:
-                    self._unfinished -= 1
-                raise
+            self._store(item)
         finally:
             self._mutex.release()
         if self._getters._len:
