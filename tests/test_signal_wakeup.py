@@ -112,3 +112,64 @@ def test_a_destroyed_hub_gives_the_wakeup_fd_back(hub):
     assert _peek_wakeup_fd() == before
     other.destroy()       # idempotent
     assert _peek_wakeup_fd() == before
+
+
+# The main green thread waits for nothing but a signal: an Event that only the SIGUSR1 handler sets.
+_SIGNAL_ONLY_CHILD = textwrap.dedent("""
+    import signal as std_signal, sys
+    import fasthub
+    from fasthub.green import signal
+
+    how = sys.argv[1]
+    stop = fasthub.Event()
+    handler = lambda signum, frame: stop.set()
+    if how == "green":
+        signal.signal(signal.SIGUSR1, handler)
+    elif how == "stdlib":      # as pytest-timeout does: not through fasthub's signal module
+        std_signal.signal(std_signal.SIGUSR1, handler)
+    elif how == "reset":       # a green handler, then the default again
+        signal.signal(signal.SIGUSR1, handler)
+        signal.signal(signal.SIGUSR1, signal.SIG_DFL)
+    print("waiting", flush=True)
+    try:
+        stop.wait()
+    except fasthub.LoopExit as e:
+        print("LoopExit", "signal handler" in str(e), flush=True)
+        sys.exit(3)
+    print("woken", flush=True)
+""")
+
+
+def _run_signal_only_child(hub, how):
+    env = dict(os.environ, FASTHUB_BACKEND=hub.backend)
+    proc = subprocess.Popen([sys.executable, "-c", _SIGNAL_ONLY_CHILD, how], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().split() == ["waiting"]
+        time.sleep(0.3)  # the child's hub is in poll by now (or has raised LoopExit)
+        if proc.poll() is None:
+            proc.send_signal(std_signal.SIGUSR1)
+        try:
+            out, err = proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"{how}: the child neither woke nor raised LoopExit")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return proc.returncode, out.split(), err
+
+
+def test_a_wait_only_a_signal_handler_can_end_is_not_a_deadlock(hub):
+    # Regression: the hub raised LoopExit at once ("would block forever") although the SIGUSR1
+    # handler installed through fasthub's signal module was going to set the Event.
+    rc, out, err = _run_signal_only_child(hub, "green")
+    assert (rc, out) == (0, ["woken"]), err
+
+
+@pytest.mark.parametrize("how", ["stdlib", "reset"])
+def test_a_wait_nothing_can_end_is_still_reported_as_a_deadlock(hub, how):
+    # Handlers fasthub did not install (pytest-timeout's SIGALRM, any stdlib signal.signal() in an
+    # unpatched program) and a handler set back to SIG_DFL do not hide a deadlock.
+    rc, out, err = _run_signal_only_child(hub, how)
+    assert (rc, out) == (3, ["LoopExit", "True"]), err

@@ -30,7 +30,7 @@ from fasthub.core.includes.poller cimport (
     fh_wakeup_open, fh_wakeup_send, fh_wakeup_drain, fh_wakeup_close, fh_monotonic, fh_timeout_ms,
 )
 from fasthub.core._timers cimport Timer, TimerHeap
-from fasthub.core.sigwake import for_this_thread as _signal_wakeup_for_this_thread
+from fasthub.core.sigwake import for_this_thread as _signal_wakeup_for_this_thread, handlers_wait as _handlers_wait
 
 import os
 import sys
@@ -750,7 +750,8 @@ cdef class Hub(greenlet):
                 # still seen: the former by the interpreter, the latter at the top of the loop.
                 continue
             if timeout < 0 and self._fd_refs == 0 and not self._threadsafe and self.external_refs <= 0:
-                if not _other_threads_alive():
+                # (A signal with a program handler can still wake someone: wait for it in poll.)
+                if not _other_threads_alive() and not (self.sig_fd >= 0 and _handlers_wait()):
                     self._deadlock()
                     continue
             self._poll(fh_timeout_ms(timeout))
@@ -838,7 +839,7 @@ cdef class Hub(greenlet):
             entries, cycles, detail = [], [], f"(the parked green threads could not be listed: {e!r})"
         err = LoopExit(
             f"fasthub: this operation would block forever: nothing can wake it (no timer, no fd, no "
-            f"callback and no other thread is pending in the hub); {self.parked} green thread(s) are "
+            f"callback, no other thread and no signal handler is pending in the hub); {self.parked} green thread(s) are "
             f"parked in total, waiting on something only a green thread could set.\n{detail}")
         err.parked = entries
         err.cycles = cycles

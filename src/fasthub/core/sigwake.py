@@ -8,6 +8,13 @@ next unrelated event. With the write end of a pipe given to signal.set_wakeup_fd
 writes the signal number there; the hub watches the read end, so the wait ends and the hub runs the
 Python handlers (PyErr_CheckSignals) at once.
 
+A signal is also a wake-up the hub waits for: a program whose main green thread waits for nothing but
+a signal (``stop = Event(); signal.signal(SIGTERM, lambda *a: stop.set()); stop.wait()``) is not
+deadlocked while such a handler is installed, so the hub then waits in poll instead of raising
+LoopExit. fasthub.green.signal records here which signals have a program handler; Python's default
+SIGINT handler and handlers set past it (e.g. pytest-timeout's, through the stdlib module) do not
+count.
+
 A fd a program set with set_wakeup_fd itself (through fasthub.green.signal.set_wakeup_fd, or before
 the hub existed) keeps working: the bytes the hub reads are written on to it. Only one wake-up fd
 exists per process, so the hubs that installed a pipe are remembered here, and the one still alive
@@ -26,6 +33,26 @@ from fasthub.core.originals import get_original
 _ours = []
 # [the fd the program asked for, to which signal bytes are forwarded (-1: none)]
 _user = [-1]
+# Signals given a program handler through fasthub.green.signal (see handlers_wait()).
+_handled = set()
+
+
+def note_handler(signalnum, waits):
+    """fasthub.green.signal: ``signalnum`` now has a program handler (``waits`` True) or not."""
+    if waits:
+        _handled.add(signalnum)
+    else:
+        _handled.discard(signalnum)
+
+
+def handlers_wait():
+    """True if a signal still has the program handler fasthub.green.signal installed for it: its
+    arrival can wake a green thread, so a hub with nothing else to wait for is not deadlocked."""
+    for signalnum in list(_handled):
+        if getattr(_signal.getsignal(signalnum), "wakes_hub", False):
+            return True
+        _handled.discard(signalnum)  # replaced behind green signal's back
+    return False
 
 
 def for_this_thread():

@@ -14,7 +14,9 @@ that raises would be reported by the hub instead of reaching the program.
   is waiting (e.g. ``alarm()`` + a handler raising to interrupt a blocking call keeps working).
 
 ``getsignal()`` and the return value of ``signal()`` give back the user's handler, not the
-dispatcher. SIG_DFL and SIG_IGN are installed unchanged. ``monkey_patch(signal=True)`` also puts the
+dispatcher. While a Python handler is installed, a program waiting for nothing but its signal is not
+deadlocked: the hub waits for the signal instead of raising LoopExit. SIG_DFL and SIG_IGN are
+installed unchanged. ``monkey_patch(signal=True)`` also puts the
 dispatcher in front of Python's default SIGINT handler, so Ctrl-C (or ``_thread.interrupt_main()``
 called in a green thread) raises KeyboardInterrupt in the main program, where CPython raises it,
 instead of in whichever green thread happened to run; a second Ctrl-C arriving before the main
@@ -32,7 +34,7 @@ from greenlet import GreenletExit as _GreenletExit, getcurrent as _getcurrent
 
 from fasthub.core._greenthread import spawn as _spawn
 from fasthub.core._hub import _throw_to_parent, get_hub as _get_hub
-from fasthub.core.sigwake import set_user_fd as _set_user_fd
+from fasthub.core.sigwake import note_handler as _note_handler, set_user_fd as _set_user_fd
 from fasthub.green._stdlib_like import like as _like
 
 for _name in dir(_std):
@@ -74,6 +76,12 @@ class _Dispatcher:
             return None
         _spawn(_run_handler, self.handler, signum, frame)
         return None
+
+    @property
+    def wakes_hub(self):
+        """A program handler: the hub waits for its signal rather than call a wait a deadlock
+        (fasthub.core.sigwake). Python's default SIGINT handler does not count."""
+        return self.handler is not _std.default_int_handler
 
     def _interrupt_main(self):
         self.pending = False
@@ -136,7 +144,9 @@ def signal(signalnum, handler):
         handler = _Dispatcher(handler)  # keep Ctrl-C going to the main program once patched
     elif callable(handler) and handler not in _PLAIN and not isinstance(handler, _Dispatcher):
         handler = _Dispatcher(handler)
-    return _unwrap(_real_signal(signalnum, handler))
+    previous = _real_signal(signalnum, handler)
+    _note_handler(signalnum, getattr(handler, "wakes_hub", False))
+    return _unwrap(previous)
 
 
 @_like(_real_getsignal)
