@@ -295,6 +295,22 @@ def get_server_certificate(addr, ssl_version=_std.PROTOCOL_TLS_CLIENT, ca_certs=
     return _std.DER_cert_to_PEM_cert(der)
 
 
+def wrap_socket_context(ssl_version, cert_reqs, ca_certs=None, certfile=None, keyfile=None,
+                        ciphers=None):
+    """The green SSLContext the old ssl.wrap_socket() built from its arguments (no host name check);
+    for wrap_socket() below and eventlet's wrap_ssl()."""
+    context = SSLContext(ssl_version)
+    context.check_hostname = False
+    context.verify_mode = cert_reqs
+    if ca_certs:
+        context.load_verify_locations(ca_certs)
+    if certfile:
+        context.load_cert_chain(certfile, keyfile)
+    if ciphers:
+        context.set_ciphers(ciphers)
+    return context
+
+
 if hasattr(_std, "wrap_socket"):  # Python < 3.12
     @_like(_std.wrap_socket)
     def wrap_socket(sock, keyfile=None, certfile=None, server_side=False, cert_reqs=_std.CERT_NONE,
@@ -309,14 +325,7 @@ if hasattr(_std, "wrap_socket"):  # Python < 3.12
             raise ValueError("certfile must be specified for server-side operations")
         if keyfile and not certfile:
             raise ValueError("certfile must be specified")
-        context = SSLContext(ssl_version)
-        context.verify_mode = cert_reqs
-        if ca_certs:
-            context.load_verify_locations(ca_certs)
-        if certfile:
-            context.load_cert_chain(certfile, keyfile)
-        if ciphers:
-            context.set_ciphers(ciphers)
+        context = wrap_socket_context(ssl_version, cert_reqs, ca_certs, certfile, keyfile, ciphers)
         return context.wrap_socket(sock=sock, server_side=server_side,
                                    do_handshake_on_connect=do_handshake_on_connect,
                                    suppress_ragged_eofs=suppress_ragged_eofs)

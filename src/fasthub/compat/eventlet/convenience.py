@@ -83,15 +83,8 @@ def wrap_ssl(sock, keyfile=None, certfile=None, server_side=False, cert_reqs=Non
 
     if ssl_version is None:
         ssl_version = ssl.PROTOCOL_TLS_SERVER if server_side else ssl.PROTOCOL_TLS_CLIENT
-    context = ssl.SSLContext(ssl_version)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE if cert_reqs is None else cert_reqs
-    if ca_certs:
-        context.load_verify_locations(ca_certs)
-    if certfile:
-        context.load_cert_chain(certfile, keyfile)
-    if ciphers:
-        context.set_ciphers(ciphers)
+    context = ssl.wrap_socket_context(ssl_version, ssl.CERT_NONE if cert_reqs is None else cert_reqs,
+                                      ca_certs, certfile, keyfile, ciphers)
     return context.wrap_socket(sock, server_side=server_side,
                                do_handshake_on_connect=do_handshake_on_connect,
                                suppress_ragged_eofs=suppress_ragged_eofs)
