@@ -150,9 +150,11 @@ def _run_signal_only_child(hub, how):
         if proc.poll() is None:
             proc.send_signal(std_signal.SIGUSR1)
         try:
-            out, err = proc.communicate(timeout=15)
+            proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             pytest.fail(f"{how}: the child neither woke nor raised LoopExit")
+        # (read(), not communicate(): what readline() buffered after "waiting" would be lost)
+        out, err = proc.stdout.read(), proc.stderr.read()
     finally:
         if proc.poll() is None:
             proc.kill()
