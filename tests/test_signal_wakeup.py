@@ -142,8 +142,12 @@ _SIGNAL_ONLY_CHILD = textwrap.dedent("""
 
 def _run_signal_only_child(hub, how):
     env = dict(os.environ, FASTHUB_BACKEND=hub.backend)
-    proc = subprocess.Popen([sys.executable, "-c", _SIGNAL_ONLY_CHILD, how], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with subprocess.Popen([sys.executable, "-c", _SIGNAL_ONLY_CHILD, how], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        return _signal_only_outcome(proc, how)
+
+
+def _signal_only_outcome(proc, how):
     try:
         assert proc.stdout.readline().split() == ["waiting"]
         time.sleep(0.3)  # the child's hub is in poll by now (or has raised LoopExit)
