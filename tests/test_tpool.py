@@ -284,3 +284,20 @@ def test_fasthub_imports_tpool_eagerly():
     assert fasthub.tpool.execute is tpool.execute
     proc = _run_script("import sys, fasthub; print('fasthub.sync.tpool' in sys.modules)")
     assert proc.stdout.strip() == "True"
+
+
+def test_a_worker_waiting_for_the_main_thread_is_not_deadlocked():
+    # Regression (seen on 3.13 in tests/isolated/patch_locks_across_os_threads.py): a tpool worker
+    # that waited on a green primitive only the main thread would release found nothing in its own
+    # hub and raised LoopExit, because only threads started by Python were counted as able to wake
+    # it and the other workers are fasthub's own; the main thread was forgotten.
+    ev = fasthub.Event()
+
+    def in_worker():
+        ev.wait()
+        return "woken"
+
+    job = spawn(tpool.execute, in_worker)
+    sleep(0.3)   # the worker parks in its hub meanwhile
+    ev.set()
+    assert job.wait() == "woken"

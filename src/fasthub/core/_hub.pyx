@@ -30,12 +30,15 @@ from fasthub.core.includes.poller cimport (
     fh_wakeup_open, fh_wakeup_send, fh_wakeup_drain, fh_wakeup_close, fh_monotonic, fh_timeout_ms,
 )
 from fasthub.core._timers cimport Timer, TimerHeap
+from fasthub.core.originals import get_original
 from fasthub.core.sigwake import for_this_thread as _signal_wakeup_for_this_thread, handlers_wait as _handlers_wait
 
 import os
 import sys
 import traceback
 from _thread import _local as _os_thread_local, _count as _os_thread_count
+
+_main_thread = get_original("threading", "main_thread")
 
 import_greenlet()
 
@@ -886,9 +889,14 @@ def internal_threads():
 
 cdef bint _other_threads_alive():
     # Another OS thread may still hand us work through call_soon_threadsafe (a thread setting an
-    # Event): then waiting for the wake-up fd is right, not a deadlock. _thread._count() counts live
-    # threads started by Python (sys._current_frames() would miss this thread, which has no Python
-    # frame while the hub runs); fasthub's own idle threads are subtracted.
+    # Event, releasing a lock): then waiting for the wake-up fd is right, not a deadlock. Outside the
+    # main thread that is always so: the main thread is alive and may hold what we wait for (a
+    # tpool worker logging through a handler lock a green thread of the main thread holds). In the
+    # main thread, _thread._count() counts live threads started by Python (sys._current_frames()
+    # would miss a thread with no Python frame while its hub runs); fasthub's own idle threads are
+    # subtracted.
+    if PyThread_get_thread_ident() != _main_thread().ident:
+        return True
     return _os_thread_count() > len(_internal_threads)
 
 
