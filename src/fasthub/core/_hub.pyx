@@ -31,7 +31,9 @@ from fasthub.core.includes.poller cimport (
 )
 from fasthub.core._timers cimport Timer, TimerHeap
 from fasthub.core.originals import get_original
-from fasthub.core.sigwake import for_this_thread as _signal_wakeup_for_this_thread, handlers_wait as _handlers_wait
+from fasthub.core.sigwake import (
+    for_this_thread as _signal_wakeup_for_this_thread, handlers_wait as _handlers_wait,
+)
 
 import os
 import sys
@@ -842,8 +844,9 @@ cdef class Hub(greenlet):
             entries, cycles, detail = [], [], f"(the parked green threads could not be listed: {e!r})"
         err = LoopExit(
             f"fasthub: this operation would block forever: nothing can wake it (no timer, no fd, no "
-            f"callback, no other thread and no signal handler is pending in the hub); {self.parked} green thread(s) are "
-            f"parked in total, waiting on something only a green thread could set.\n{detail}")
+            f"callback, no other thread and no signal handler is pending in the hub); {self.parked} "
+            f"green thread(s) are parked in total, waiting on something only a green thread could "
+            f"set.\n{detail}")
         err.parked = entries
         err.cycles = cycles
         PyGreenlet_Throw(<greenlet>parent, LoopExit, err, None)

@@ -16,12 +16,11 @@ that raises would be reported by the hub instead of reaching the program.
 ``getsignal()`` and the return value of ``signal()`` give back the user's handler, not the
 dispatcher. While a Python handler is installed, a program waiting for nothing but its signal is not
 deadlocked: the hub waits for the signal instead of raising LoopExit. SIG_DFL and SIG_IGN are
-installed unchanged. ``monkey_patch(signal=True)`` also puts the
-dispatcher in front of Python's default SIGINT handler, so Ctrl-C (or ``_thread.interrupt_main()``
-called in a green thread) raises KeyboardInterrupt in the main program, where CPython raises it,
-instead of in whichever green thread happened to run; a second Ctrl-C arriving before the main
-program could take the first raises right where it lands (a green thread stuck in a loop that never
-waits can still be interrupted).
+installed unchanged. ``monkey_patch(signal=True)`` also puts the dispatcher in front of Python's
+default SIGINT handler, so Ctrl-C (or ``_thread.interrupt_main()`` called in a green thread) raises
+KeyboardInterrupt in the main program, where CPython raises it, instead of in whichever green thread
+happened to run; a second Ctrl-C arriving before the main program could take the first raises right
+where it lands (a green thread stuck in a loop that never waits can still be interrupted).
 
 The main thread's hub owns the process's wake-up fd (see fasthub.core.sigwake); ``set_wakeup_fd``
 records the program's own fd instead of replacing the hub's, and the hub writes the signal bytes on
