@@ -155,8 +155,7 @@ def setup(impl, case):
     return None
 
 
-@pytest.mark.parametrize("case", list(CASES))
-@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("impl,case", [(i, c) for c in CASES for i in CASE_IMPLS.get(c, IMPLS)])
 def test_idle_memory(measured, impl, case):
     res = measured(__file__, case, impl)
     for r in res["rounds"]:
